@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test of the project from a clean clone: it installs the pinned Node packages the
+# interop and differential tests use, makes sure Redis answers, then runs the Go tests with the
+# race detector. Extra arguments go to `go test` (e.g. ./test.sh -run Presence ./...).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	echo "test.sh: node and npm are needed for the interop tests" >&2
+	exit 1
+fi
+
+# Reinstall only when the lockfile changed since the last install.
+stamp=js/node_modules/.package-lock.json
+if [ ! -f "$stamp" ] || ! cmp -s js/package-lock.json "$stamp.src" 2>/dev/null; then
+	npm ci --prefix js --no-audit --no-fund --loglevel=error
+	cp js/package-lock.json "$stamp.src"
+fi
+
+./scripts/ensure-redis
+
+go vet ./...
+
+if [ $# -eq 0 ]; then
+	set -- ./...
+fi
+exec go test -race -timeout 30m "$@"
