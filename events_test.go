@@ -127,7 +127,12 @@ func TestInputSchemaFile(t *testing.T) {
 func TestEventMapping(t *testing.T) {
 	ev, err := compileEvent(EventConfig{
 		Name:  "SEND_MESSAGE",
-		Input: []Field{{Name: "message", Type: "string"}, {Name: "meta", Type: "object", Optional: true, Fields: []Field{{Name: "n", Type: "number"}}}},
+		Input: []Field{
+			{Name: "message", Type: "string"},
+			{Name: "meta", Type: "object", Optional: true, Fields: []Field{
+				{Name: "n", Type: "number"},
+			}},
+		},
 		Outputs: []OutputConfig{
 			{Kind: KindBroadcast, Name: "MESSAGE_RECEIVED", Data: []MappingConfig{
 				{Key: "message", From: "input.message"},
@@ -228,7 +233,8 @@ func TestGoEvent(t *testing.T) {
 		string(out[1].data) != `{"by":"p_1","n":4}` || out[1].kind != KindSelf {
 		t.Fatalf("out = %+v", out)
 	}
-	if _, err := ev.run(context.Background(), eventContext{}, json.RawMessage(`{"n":-1}`)); err == nil {
+	_, err = ev.run(context.Background(), eventContext{}, json.RawMessage(`{"n":-1}`))
+	if err == nil {
 		t.Fatal("resolver error lost")
 	}
 	if _, err := ev.run(context.Background(), eventContext{}, json.RawMessage(`{}`)); err == nil {
