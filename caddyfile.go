@@ -34,7 +34,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    storage_dir        <path>
 //	    max_presence_size  <bytes>
 //	    max_storage_size   <base64 characters>
-//	    max_pending        <structs>
+//	    max_pending        <bytes>
 //	    ping_timeout       <duration>
 //	    send_queue         <frames>
 //	    write_timeout      <duration>

@@ -126,7 +126,7 @@ func TestInputSchemaFile(t *testing.T) {
 
 func TestEventMapping(t *testing.T) {
 	ev, err := compileEvent(EventConfig{
-		Name:  "SEND_MESSAGE",
+		Name: "SEND_MESSAGE",
 		Input: []Field{
 			{Name: "message", Type: "string"},
 			{Name: "meta", Type: "object", Optional: true, Fields: []Field{
