@@ -114,12 +114,7 @@ func (h *Handler) unmarshalOption(d *caddyfile.Dispenser, sub string) error {
 		err = unmarshalAuth(d, h.Auth)
 	case "event":
 		var ev EventConfig
-		if ev, err = unmarshalEvent(d); err == nil {
-			for _, prev := range h.Events {
-				if prev.Name == ev.Name {
-					return d.Errf("event %s defined twice", ev.Name)
-				}
-			}
+		if ev, err = unmarshalEvent(d, h.Events); err == nil {
 			h.Events = append(h.Events, ev)
 		}
 	default:
