@@ -1,6 +1,7 @@
 package pluv
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -66,4 +67,23 @@ func TestServeHTTPPlainRequest(t *testing.T) {
 	if resp.StatusCode != http.StatusUpgradeRequired {
 		t.Fatalf("status %d, want 426", resp.StatusCode)
 	}
+}
+
+func TestResolverPanicIsContained(t *testing.T) {
+	srv, base := startServer(t, Config{})
+	err := srv.Event("BOOM", Event{Resolver: func(context.Context, EventInput) (
+		map[string]any, error,
+	) {
+		panic("resolver bug")
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := dial(t, base, "r", "")
+	a.join(nil, nil)
+	a.send("BOOM", map[string]any{})
+	if e := a.expect(msgError); !strings.Contains(string(e.Data), "internal error") {
+		t.Fatalf("$error = %s", e.raw)
+	}
+	marker(t, a) // the session still works
 }
