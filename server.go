@@ -287,7 +287,10 @@ func (srv *Server) load(rm *Room) {
 			zap.String("path", rm.path), zap.Error(err))
 		return
 	}
-	log.Info("room created", zap.Int("bytes", len(data)))
+	if data != nil {
+		log.Info("storage loaded", zap.String("path", rm.path), zap.Int("bytes", len(data)))
+	}
+	log.Info("room created")
 }
 
 // teardown removes rm once it has no session and writes its state to its file.
