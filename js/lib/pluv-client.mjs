@@ -108,11 +108,14 @@ export class PluvRoom {
     ws.addEventListener("error", (ev) => this.#ws === ws && this.#emit("ws:error", ev));
   }
 
-  /** Closes the socket for good (no reconnect). The doc and my presence are kept. */
+  /**
+   * Closes the socket for good (no reconnect). The doc and my presence are kept. Unlike
+   * @pluv/client it also cancels a pending retry after a failed token fetch.
+   */
   disconnect() {
-    if (!this.#ws || !["connecting", "open"].includes(this.#conn.state)) return;
-    this.#dropSocket();
     clearTimeout(this.#retryTimer);
+    if (this.#conn.state === "closed" || this.#conn.state === "untouched") return;
+    this.#dropSocket();
     this.#storageState = this.#storageState === "synced" ? "offline" : "unavailable";
     this.#setConnection({ state: "closed" });
   }
