@@ -94,7 +94,13 @@ test("storage: local edits are sent, remote ones applied and not echoed", async 
 test("others: grouped by user, presence patched, removed on last exit", async () => {
   const room = newRoom();
   const { s } = await handshake(room);
-  const other = (id, presence) => ({ connectionId: id, presence, room: "r", timers: {}, user: bob });
+  const other = (id, presence) => ({
+    connectionId: id,
+    presence,
+    room: "r",
+    timers: {},
+    user: bob,
+  });
   s.send("$othersReceived", { others: { p_B1: other("p_B1", { cursor: { x: 1 } }) } }, {
     connectionId: "p_A",
     user: alice,

@@ -198,7 +198,8 @@ function setup() {
       const b = document.createElement("button");
       b.type = "button";
       b.textContent = e;
-      b.addEventListener("click", () => room?.broadcast("EMIT_EMOJI", { emojiCode: e.codePointAt(0) }));
+      const emojiCode = e.codePointAt(0);
+      b.addEventListener("click", () => room?.broadcast("EMIT_EMOJI", { emojiCode }));
       return b;
     }),
   );

@@ -15,7 +15,8 @@ export function diffSpan(before, after) {
   if (start > 0 && isHigh(before.charCodeAt(start - 1))) start--;
   let endB = before.length;
   let endA = after.length;
-  while (endB > start && endA > start && before.charCodeAt(endB - 1) === after.charCodeAt(endA - 1)) {
+  const same = () => before.charCodeAt(endB - 1) === after.charCodeAt(endA - 1);
+  while (endB > start && endA > start && same()) {
     endB--;
     endA--;
   }
