@@ -5,6 +5,7 @@
 //
 // Env: PLUV_WS (e.g. ws://127.0.0.1:PORT/), PLUV_SECRET, optional SEED.
 import {
+  canonicalJson,
   checkHealthy,
   config,
   converged,
@@ -71,8 +72,8 @@ run(async () => {
     }
   }, 60_000);
 
-  const json = JSON.stringify(a.getStorageJson());
-  if (json !== JSON.stringify(b.getStorageJson())) throw new Error("JSON differs at the end");
+  const json = canonicalJson(a.getStorageJson());
+  if (json !== canonicalJson(b.getStorageJson())) throw new Error("JSON differs at the end");
   checkHealthy([a, b]);
   a.disconnect();
   b.disconnect();

@@ -5,6 +5,7 @@
 //
 // Env: PLUV_WS, PLUV_SECRET, optional SEED.
 import {
+  canonicalJson,
   checkHealthy,
   config,
   converged,
@@ -59,13 +60,13 @@ run(async () => {
   if (!sameDoc(ann, cat)) throw new Error("Cat's document differs from Ann's on load");
   await until([cat], "others", () => cat.getOthers().length === 2, "Cat to see Ann and Ben");
 
-  const json = JSON.stringify(ann.getStorageJson());
+  const json = canonicalJson(ann.getStorageJson());
   for (const c of [ann, ben, cat]) c.disconnect();
   checkHealthy([ann, ben, cat]);
 
   const dan = client("Dan");
   await join(dan);
-  if (JSON.stringify(dan.getStorageJson()) !== json) {
+  if (canonicalJson(dan.getStorageJson()) !== json) {
     throw new Error("Dan's document differs after everyone had left");
   }
   checkHealthy([dan]);

@@ -98,7 +98,16 @@ export function sameDoc(a, b) {
   const ta = a.getStorage("text");
   const tb = b.getStorage("text");
   if (ta.length !== tb.length) return false;
-  return JSON.stringify(a.getStorageJson()) === JSON.stringify(b.getStorageJson());
+  return canonicalJson(a.getStorageJson()) === canonicalJson(b.getStorageJson());
+}
+
+/** JSON with object keys sorted: Y.Map key order follows arrival order, which differs. */
+export function canonicalJson(value) {
+  return JSON.stringify(value, (_key, v) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]]))
+      : v,
+  );
 }
 
 /** Waits until every client's doc equals the first one's. */
