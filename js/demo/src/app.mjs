@@ -36,7 +36,8 @@ function authEndpoint(form) {
   const basic = utf8Base64(`${form.username.value}:${form.password.value}`);
   return ({ room: id }) => ({
     url: `/api/pluv/authorize?room=${encodeURIComponent(id)}`,
-    options: { headers: { Authorization: `Basic ${basic}` } },
+    // "omit" keeps the browser from popping up its own login box on a wrong password.
+    options: { credentials: "omit", headers: { Authorization: `Basic ${basic}` } },
   });
 }
 
