@@ -87,3 +87,24 @@ func runNodeScript(
 		t.Fatalf("%s: decoding its result %q: %v", script, last, err)
 	}
 }
+
+// TestInteropJSUnit runs the Node unit tests of js/ (our client against a scripted fake server, the
+// token app, the demo's textarea maths), so `go test ./...` covers them too.
+func TestInteropJSUnit(t *testing.T) {
+	dir, node := nodeProject(t)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	cmd := exec.CommandContext(ctx, node, "--test", "unit/")
+	cmd.Dir = dir
+	cmd.WaitDelay = 5 * time.Second
+
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node --test unit/: %v\n%s", err, out)
+	}
+
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	t.Logf("node --test unit/: %s", strings.Join(lines[max(0, len(lines)-8):], " | "))
+}

@@ -39,7 +39,7 @@ func relayedLikeDeltas(relayed, sent int) bool {
 type convergeStep struct {
 	Name       string         `json:"name"`
 	Ms         int            `json:"ms"`
-	Sent       int            `json:"sent"`
+	Sent       map[string]int `json:"sent"`
 	Relayed    map[string]int `json:"relayed"`
 	Frames     map[string]int `json:"frames"`
 	TextLength int            `json:"textLength"`
@@ -84,10 +84,11 @@ func TestInteropNode(t *testing.T) {
 		}
 
 		for _, st := range res.Steps {
+			total := st.Sent["Ann"] + st.Sent["Ben"]
 			for who, n := range st.Relayed {
-				if !relayedLikeDeltas(n, st.Sent) {
-					t.Errorf("%s: %s received %d bytes of $storageUpdated for %d bytes of edits",
-						st.Name, who, n, st.Sent)
+				if others := total - st.Sent[who]; !relayedLikeDeltas(n, others) {
+					t.Errorf("%s: %s received %d bytes of $storageUpdated for %d bytes of "+
+						"the other's edits", st.Name, who, n, others)
 				}
 			}
 		}

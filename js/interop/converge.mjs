@@ -1,7 +1,7 @@
 // Two clients edit real Y.Docs through the server and must converge to the same JSON: many
 // small concurrent edits, 1 MB of text inserted in one piece, then 1 MB in 64 KiB chunks.
-// Prints one JSON line with byte counts per step, so the caller can check that the server
-// relayed deltas, not whole documents.
+// Prints one JSON line with byte counts per step (what each client sent, and what it received
+// from the other), so the caller can check that the server relayed deltas, not documents.
 //
 // Env: PLUV_WS (e.g. ws://127.0.0.1:PORT/), PLUV_SECRET, optional SEED.
 import {
@@ -46,7 +46,7 @@ run(async () => {
     steps.push({
       name,
       ms: Date.now() - started,
-      sent: a.stats.sent + b.stats.sent,
+      sent: { Ann: a.stats.sent, Ben: b.stats.sent },
       relayed: { Ann: a.stats.relayed, Ben: b.stats.relayed },
       frames: { Ann: a.stats.relayedFrames, Ben: b.stats.relayedFrames },
       textLength: a.getStorage("text").length,

@@ -29,7 +29,8 @@ export async function startTokenApp(secret) {
 
 /**
  * A client in room id under name, with counters: `sent` (bytes of local Yjs updates, i.e.
- * what it sends as $updateStorage) and `relayed` / `relayedFrames` ($storageUpdated received).
+ * what it sends as $updateStorage), `relayed` / `relayedFrames` / `maxRelayed` (decoded
+ * $storageUpdated bytes from other sessions) and `echoed` (those echoing its own updates).
  */
 export function newClient({ ws, tokenApp, room, name }) {
   const client = createRoom(room, {
@@ -44,19 +45,24 @@ export function newClient({ ws, tokenApp, room, name }) {
     }),
     heartbeatMs: 2_500, // more often than the real 10 s so a slow $pong shows up in tests
   });
-  const stats = { name, sent: 0, relayed: 0, relayedFrames: 0, maxRelayed: 0 };
+  const stats = { name, sent: 0, relayed: 0, relayedFrames: 0, maxRelayed: 0, echoed: 0 };
   client.doc.on("update", (update, origin) => {
     if (origin === null || origin === undefined) stats.sent += update.length;
   });
   client.event("$storageUpdated", (env) => {
     const n = fromBase64(env.data.state).length;
+    if (env.connectionId === client.getConnection().id) {
+      stats.echoed += n;
+      return;
+    }
     stats.relayed += n;
     stats.relayedFrames += 1;
     stats.maxRelayed = Math.max(stats.maxRelayed, n);
   });
   client.event("$error", (env) => client.violations.push(`$error: ${env.data?.message}`));
   client.stats = stats;
-  client.resetStats = () => Object.assign(stats, { sent: 0, relayed: 0, relayedFrames: 0 });
+  client.resetStats = () =>
+    Object.assign(stats, { sent: 0, relayed: 0, relayedFrames: 0, maxRelayed: 0, echoed: 0 });
   return client;
 }
 
