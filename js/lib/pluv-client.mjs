@@ -6,6 +6,11 @@
 // are grouped by user id, presence is shallow-merged, storage is a real Y.Doc kept in sync with
 // base64 Yjs v1 updates, and it pings every 10 s. Pass the WebSocket constructor (the browser's,
 // or `ws` in Node). Differences from the real client are marked "Unlike @pluv/client".
+//
+// Not handled: client-side event procedures (routers), publicKey, undo/redo and local update
+// caching are absent, so apps needing them must use @pluv/client; and the browser's
+// offline/online and tab-visibility events do not trigger a reconnect, so after a network
+// drop the page waits for the socket's own close event before it comes back.
 import * as Y from "yjs";
 
 import { fromBase64, toBase64 } from "./base64.mjs";
