@@ -13,7 +13,9 @@
 // drop the page waits for the socket's own close event before it comes back.
 import * as Y from "yjs";
 
+import { fetchToken } from "./auth.mjs";
 import { fromBase64, toBase64 } from "./base64.mjs";
+import { initialState, sharedTypes } from "./storage.mjs";
 import { Users } from "./users.mjs";
 
 const HEARTBEAT_MS = 10_000;
@@ -23,7 +25,6 @@ const PRESENCE_MAX_BYTES = 512;
 const RETRY_CLOSE_CODES = new Set([1001, 1006, 1011, 1012, 1013, 1014]);
 const ORIGIN_INITIALIZED = "$initialized";
 const ORIGIN_REMOTE = "$storageUpdated";
-const PLUV_ID_TEXT = "__$pluv";
 const PING = '{"type":"$ping","data":{}}';
 const WS_OPEN = 1;
 
@@ -92,7 +93,7 @@ export class PluvRoom {
     let ws;
     try {
       const url = new URL(this.#endpoint(this.#opts.wsEndpoint));
-      const token = await this.#authorize();
+      const token = await fetchToken(this.#opts.authEndpoint, this.id, this.#opts.fetch);
       if (token) url.searchParams.set("token", encodeURIComponent(token));
       if (this.#conn.state !== "connecting") return; // disconnect() was called meanwhile
       ws = new this.#opts.WebSocket(url.toString());
@@ -276,17 +277,7 @@ export class PluvRoom {
     const presence = this.#users.myPresence;
     this.#emit("my-presence", presence);
     this.#emit("myself", this.#users.myself);
-    this.#send({ type: "$initializeSession", data: { presence, update: this.#initialState() } });
-  }
-
-  /** The full state of a fresh doc holding the declared types plus the random pluv id. */
-  #initialState() {
-    const fresh = new Y.Doc();
-    const types = this.#opts.initialStorage(fresh);
-    if (Object.keys(types).length > 0) fresh.getText(PLUV_ID_TEXT).insert(0, randomId());
-    const state = toBase64(Y.encodeStateAsUpdate(fresh));
-    fresh.destroy();
-    return state;
+    this.#send({ type: "$initializeSession", data: { presence, update: initialState(this.#opts.initialStorage) } });
   }
 
   #onStorageReceived(data) {
@@ -319,12 +310,7 @@ export class PluvRoom {
       return;
     }
     Y.applyUpdate(this.doc, bytes, ORIGIN_INITIALIZED);
-    const reference = new Y.Doc();
-    const types = this.#opts.initialStorage(reference);
-    this.#storage = Object.fromEntries(
-      Object.entries(types).map(([name, type]) => [name, rootLike(this.doc, name, type)]),
-    );
-    reference.destroy();
+    this.#storage = sharedTypes(this.doc, this.#opts.initialStorage);
   }
 
   #onStorageUpdated(data) {
@@ -388,18 +374,6 @@ export class PluvRoom {
   }
 
   // --- connection plumbing ---
-
-  async #authorize() {
-    const ep = this.#opts.authEndpoint;
-    if (ep === undefined || ep === null || ep === false) return null;
-    let req;
-    if (ep === true) req = { url: `/api/pluv/authorize?room=${this.id}` };
-    else req = this.#endpoint(ep);
-    if (typeof req === "string") req = { url: req };
-    const res = await this.#opts.fetch(req.url, req.options ?? {});
-    if (!res.ok || res.status !== 200) throw new Error("Room is unauthorized");
-    return (await res.text()).trim();
-  }
 
   #endpoint(ep) {
     return typeof ep === "function" ? ep({ room: this.id, metadata: {} }) : ep;
@@ -467,21 +441,6 @@ export class PluvRoom {
   #emit(key, value) {
     for (const callback of this.#listeners.get(key) ?? []) callback(value);
   }
-}
-
-/** The doc's root type called name, of the same kind as the reference type. */
-function rootLike(doc, name, type) {
-  if (type instanceof Y.XmlElement) return doc.get(name, Y.XmlElement);
-  if (type instanceof Y.XmlFragment) return doc.getXmlFragment(name);
-  if (type instanceof Y.XmlText) return doc.get(name, Y.XmlText);
-  if (type instanceof Y.Array) return doc.getArray(name);
-  if (type instanceof Y.Map) return doc.getMap(name);
-  if (type instanceof Y.Text) return doc.getText(name);
-  throw new Error(`initialStorage: ${name} is not a Yjs shared type`);
-}
-
-function randomId() {
-  return globalThis.crypto?.randomUUID?.() ?? String(Math.random()).slice(2);
 }
 
 /** Creates a room; see {@link PluvRoom} for the options. */
