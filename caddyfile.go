@@ -34,7 +34,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    storage_dir        <path>
 //	    max_presence_size  <bytes>
 //	    max_storage_size   <base64 characters>
-//	    max_pending        <structs>
+//	    max_pending        <bytes>
 //	    ping_timeout       <duration>
 //	    send_queue         <frames>
 //	    write_timeout      <duration>
@@ -114,12 +114,7 @@ func (h *Handler) unmarshalOption(d *caddyfile.Dispenser, sub string) error {
 		err = unmarshalAuth(d, h.Auth)
 	case "event":
 		var ev EventConfig
-		if ev, err = unmarshalEvent(d); err == nil {
-			for _, prev := range h.Events {
-				if prev.Name == ev.Name {
-					return d.Errf("event %s defined twice", ev.Name)
-				}
-			}
+		if ev, err = unmarshalEvent(d, h.Events); err == nil {
 			h.Events = append(h.Events, ev)
 		}
 	default:

@@ -16,7 +16,7 @@ const (
 	DefaultMaxRoomIDLength = 128
 	DefaultMaxPresenceSize = 512
 	DefaultMaxStorageSize  = 31457280
-	DefaultMaxPending      = 1024
+	DefaultMaxPending      = 4 << 20
 	DefaultPingTimeout     = 30 * time.Second
 	DefaultSendQueue       = 256
 	DefaultWriteTimeout    = 10 * time.Second
@@ -42,7 +42,8 @@ type Config struct {
 	// MaxStorageSize caps the room's full Yjs state, in base64 characters. Default
 	// 31457280 (30 MiB of text). Updates that would exceed it are refused.
 	MaxStorageSize int `json:"max_storage_size,omitempty"`
-	// MaxPending caps the Yjs structs held back waiting for missing history. Default 1024.
+	// MaxPending caps the Yjs updates held back waiting for missing history, in bytes.
+	// Default 4194304 (4 MiB); updates past it are refused.
 	MaxPending int `json:"max_pending,omitempty"`
 	// PingTimeout is how long a session may go without `$ping` before it is closed with
 	// 1011 (the client reconnects). Default 30s.

@@ -46,9 +46,6 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // wins).
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
-	if newDocStore == nil {
-		return errNoEngine
-	}
 	if h.Room == "" {
 		h.Room = DefaultRoom
 	}

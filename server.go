@@ -47,9 +47,6 @@ type Server struct {
 // NewServer builds a server from c and starts its janitor; stop it with [Server.Close].
 // Placeholders in c (such as the auth secret) are used as written.
 func NewServer(c Config) (*Server, error) {
-	if newDocStore == nil {
-		return nil, errNoEngine
-	}
 	s, err := c.compile()
 	if err != nil {
 		return nil, fmt.Errorf("compiling config: %w", err)

@@ -1,10 +1,9 @@
 package pluv
 
-import "errors"
+import "github.com/caddy-pluv/caddy-pluv/yjs"
 
-// newDocStore makes a room's Yjs document. It is nil until the yjs engine (branch yjs)
-// is merged; until then NewServer and Provision fail with errNoEngine.
-var newDocStore func(maxSize, maxPending int) docStore
-
-// errNoEngine is returned while no Yjs engine is linked in.
-var errNoEngine = errors.New("no yjs engine linked in")
+// newDocStore makes a room's Yjs document: maxSize caps the encoded state in bytes and
+// maxPending the bytes of updates waiting for missing history.
+func newDocStore(maxSize, maxPending int) docStore {
+	return yjs.NewStore(yjs.Options{MaxSize: maxSize, MaxPending: maxPending})
+}
