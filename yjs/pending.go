@@ -1,0 +1,90 @@
+package yjs
+
+import "sort"
+
+// Pending structs: a block is integrated only when its client's clock has reached it and
+// every other client it refers to (origin, right origin, parent item) has integrated the
+// unit it names, as yjs's getMissing demands. A client whose first pending block waits
+// for another client is listed in that client's waiters and looked at again when that
+// client advances, so the work is proportional to what gets unlocked.
+
+// drain integrates the first pending blocks of the clients in the work list for as long
+// as their dependencies allow.
+func (s *Store) drain() {
+	for len(s.txn.work) > 0 {
+		c := s.txn.work[len(s.txn.work)-1]
+		s.txn.work = s.txn.work[:len(s.txn.work)-1]
+		for c.nInt < len(c.blocks) {
+			b := &c.blocks[c.nInt]
+			if b.clock != c.state {
+				break // a gap: wait for the client's own missing structs
+			}
+			if dep, ok := s.missing(c, b); ok {
+				s.wait(c, dep)
+				break
+			}
+			s.touch(c)
+			c.nInt++
+			c.pendEnc -= len(b.enc)
+			s.advance(c, b.end())
+		}
+	}
+}
+
+// missing returns a client whose integration b waits for, if any.
+func (s *Store) missing(c *client, b *block) (uint64, bool) {
+	h := parseHead(b.enc)
+	if !h.isItem() {
+		return 0, false
+	}
+	if h.info&InfoOrigin != 0 && s.lacks(c, h.origin) {
+		return h.origin.Client, true
+	}
+	if h.info&InfoRightOrigin != 0 && s.lacks(c, h.right) {
+		return h.right.Client, true
+	}
+	if h.info&(InfoOrigin|InfoRightOrigin) == 0 && !h.parentIsName && s.lacks(c, h.parent) {
+		return h.parent.Client, true
+	}
+	return 0, false
+}
+
+// lacks reports whether id, named by a block of c, is another client's unit that is not
+// integrated yet. Units of c itself are below the block (checked on decode).
+func (s *Store) lacks(c *client, id ID) bool {
+	return id.Client != c.id && id.Clock >= s.stateOf(id.Client)
+}
+
+// wait registers c as waiting for client dep.
+func (s *Store) wait(c *client, dep uint64) {
+	if c.blocked && c.blockedOn == dep {
+		return
+	}
+	s.touch(c)
+	c.blocked, c.blockedOn = true, dep
+	d := s.get(dep)
+	s.touch(d)
+	d.waiters = append(d.waiters, c.id)
+}
+
+// advance moves a client's integrated clock to state: delete ranges it now covers stop
+// being pending, and clients waiting for it are queued to be looked at again.
+func (s *Store) advance(c *client, state uint64) {
+	old := c.state
+	c.state = state
+	i := sort.Search(len(c.dels), func(k int) bool { return c.dels[k].End() > old })
+	for ; i < len(c.dels) && c.dels[i].End() <= state; i++ {
+		c.pendDel -= rangeSize(c.dels[i])
+	}
+	if len(c.waiters) == 0 {
+		return
+	}
+	for _, w := range c.waiters {
+		if wc := s.lookup(w); wc != nil && wc.blocked && wc.blockedOn == c.id {
+			s.touch(wc)
+			wc.blocked = false
+			s.txn.work = append(s.txn.work, wc)
+		}
+	}
+	c.waiters = nil
+}

@@ -1,0 +1,190 @@
+package yjs
+
+import (
+	"fmt"
+	"slices"
+)
+
+// defaultMaxPending is the pending cap used when [Options.MaxPending] is 0.
+const defaultMaxPending = 4 << 20
+
+// Options bounds what a [Store] accepts.
+type Options struct {
+	// MaxSize caps Size() after an Apply, in bytes; 0 means unlimited. An Apply that
+	// would grow the store past it fails with ErrTooLarge and changes nothing.
+	MaxSize int
+	// MaxPending caps the encoded bytes of structs and deletes that wait for missing
+	// history; 0 means 4 MiB. An Apply that would grow them past it fails with
+	// ErrPendingFull and changes nothing.
+	MaxPending int
+}
+
+// Store holds a merged Yjs document state as structs per client, without a document
+// model. Not safe for concurrent use.
+type Store struct {
+	opts    Options
+	clients map[uint64]*client
+	order   []*client // ascending client id; encodings walk it backwards
+
+	nStructClients int  // clients with at least one block
+	nDSClients     int  // clients with at least one delete range
+	structBytes    int  // encoded bytes of all client runs
+	dsBytes        int  // encoded bytes of all delete-set entries
+	pending        int  // encoded bytes of pending blocks and pending delete ranges
+	hasRoot        bool // an applied update named a root type
+
+	txn txn // journal of the Apply in progress
+}
+
+// client is what the store knows of one client's structs and deletes.
+type client struct {
+	id uint64
+
+	// blocks are sorted by clock and never overlap. blocks[:nInt] are integrated and
+	// cover [0, state) without gaps; the rest are pending.
+	blocks []block
+	nInt   int
+	state  uint64
+
+	encBytes int // Σ len(enc) over blocks
+	nGaps    int // gaps between blocks, written as Skip structs
+	gapBytes int // encoded bytes of those Skip structs
+	pendEnc  int // Σ len(enc) over pending blocks
+
+	dels     []Range // sorted, disjoint, not touching
+	delBytes int     // Σ encoded clock and length over dels
+	pendDel  int     // the part of delBytes from ranges ending past state
+
+	waiters   []uint64 // clients whose first pending block needs this client to advance
+	blocked   bool     // the first pending block waits for blockedOn
+	blockedOn uint64
+
+	txnID uint64 // last transaction that saved this client
+}
+
+// block is one stored struct: its clock range and its v1 encoding at offset 0.
+type block struct {
+	clock  uint64
+	length uint64
+	enc    []byte
+}
+
+func (b *block) end() uint64 { return b.clock + b.length }
+
+// NewStore returns an empty store.
+func NewStore(o Options) *Store {
+	if o.MaxPending <= 0 {
+		o.MaxPending = defaultMaxPending
+	}
+	return &Store{opts: o, clients: make(map[uint64]*client)}
+}
+
+// Apply merges a v1 update into the store and returns the effective delta: one v1
+// update with exactly the struct and delete ranges the store did not have, or nil when
+// there were none. On any error the store is left as it was.
+func (s *Store) Apply(update []byte) (delta []byte, err error) {
+	u, err := DecodeUpdate(update)
+	if err != nil {
+		return nil, fmt.Errorf("applying update: %w", err)
+	}
+	if err := checkRefs(u); err != nil {
+		return nil, fmt.Errorf("applying update: %w", err)
+	}
+	s.begin()
+	d := s.merge(u, len(update))
+	s.settle()
+	if err := s.checkCaps(); err != nil {
+		s.rollback()
+		return nil, err
+	}
+	s.commit(u)
+	return d.encode(), nil
+}
+
+// checkCaps fails when the Apply grew the store or its pending part past the caps.
+func (s *Store) checkCaps() error {
+	if s.opts.MaxSize > 0 && s.Size() > s.opts.MaxSize && s.Size() > s.txn.size {
+		return fmt.Errorf("applying update: size %d over %d: %w",
+			s.Size(), s.opts.MaxSize, ErrTooLarge)
+	}
+	if s.pending > s.opts.MaxPending && s.pending > s.txn.saved.pending {
+		return fmt.Errorf("applying update: pending %d bytes over %d: %w",
+			s.pending, s.opts.MaxPending, ErrPendingFull)
+	}
+	return nil
+}
+
+// Size returns len(s.Encode()) in O(1).
+func (s *Store) Size() int {
+	return varUintLen(uint64(s.nStructClients)) + s.structBytes +
+		varUintLen(uint64(s.nDSClients)) + s.dsBytes
+}
+
+// IsEmpty reports whether a Y.Doc fed the same updates would still have no root type: a
+// Y.Doc creates one as soon as it decodes an item whose parent is given by name, even if
+// the item then waits as pending.
+func (s *Store) IsEmpty() bool { return !s.hasRoot }
+
+// PendingSize returns the encoded bytes of structs and deletes that wait for missing
+// history (what [Options.MaxPending] caps).
+func (s *Store) PendingSize() int { return s.pending }
+
+// lookup returns the record of a client, or nil.
+func (s *Store) lookup(id uint64) *client { return s.clients[id] }
+
+// stateOf returns the integrated clock of a client.
+func (s *Store) stateOf(id uint64) uint64 {
+	if c := s.clients[id]; c != nil {
+		return c.state
+	}
+	return 0
+}
+
+// get returns the record of a client, creating it (journaled) when missing.
+func (s *Store) get(id uint64) *client {
+	if c := s.clients[id]; c != nil {
+		return c
+	}
+	c := &client{id: id}
+	s.clients[id] = c
+	i, _ := slices.BinarySearchFunc(s.order, id, func(c *client, id uint64) int {
+		return cmpUint(c.id, id)
+	})
+	s.order = slices.Insert(s.order, i, c)
+	s.txn.ops = append(s.txn.ops, undoOp{kind: opNewClient, c: c, idx: i})
+	return c
+}
+
+// checkRefs refuses items that name a struct of their own client at or after their own
+// clock: yjs cannot integrate them (it throws), so they can never become valid.
+func checkRefs(u *Update) error {
+	for i := range u.Structs {
+		for j := range u.Structs[i].Structs {
+			st := &u.Structs[i].Structs[j]
+			if !st.IsItem() {
+				continue
+			}
+			if selfRefAhead(st, st.HasOrigin(), st.Origin) ||
+				selfRefAhead(st, st.HasRightOrigin(), st.RightOrigin) ||
+				selfRefAhead(st, st.writesParent() && !st.ParentIsName, st.ParentID) {
+				return malformed("item refers to its own client's future")
+			}
+		}
+	}
+	return nil
+}
+
+// selfRefAhead reports a reference to the item's own client at or past its clock.
+func selfRefAhead(st *Struct, present bool, ref ID) bool {
+	return present && ref.Client == st.ID.Client && ref.Clock >= st.ID.Clock
+}
+
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
