@@ -1,0 +1,192 @@
+package pluv
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+// Defaults of [Config] (PROTOCOL.md §13).
+const (
+	DefaultRoom            = "{http.request.uri.query.room}"
+	DefaultMaxRoomIDLength = 128
+	DefaultMaxPresenceSize = 512
+	DefaultMaxStorageSize  = 31457280
+	DefaultMaxPending      = 4 << 20
+	DefaultPingTimeout     = 30 * time.Second
+	DefaultSendQueue       = 256
+	DefaultWriteTimeout    = 10 * time.Second
+)
+
+// Config is the configuration of a [Server]; the Caddy handler's JSON has the same fields.
+type Config struct {
+	// Name keys the shared room registry when there is no storage_dir: handlers with the
+	// same name (default empty) share rooms. Unused with storage_dir.
+	Name string `json:"name,omitempty"`
+	// Room is the placeholder that yields the room id. Default:
+	// {http.request.uri.query.room}. Only the Caddy handler uses it.
+	Room string `json:"room,omitempty"`
+	// MaxRoomIDLength caps the room id, in bytes. Default 128.
+	MaxRoomIDLength int `json:"max_room_id_length,omitempty"`
+	// StorageDir is the directory room files are kept in; a room's state is read when
+	// the room is created and written when it is torn down. Empty keeps state in memory
+	// only (lost when the room empties).
+	StorageDir string `json:"storage_dir,omitempty"`
+	// MaxPresenceSize caps a session's merged presence, in bytes of compact JSON.
+	// Default 512; -1 disables the cap.
+	MaxPresenceSize int `json:"max_presence_size,omitempty"`
+	// MaxStorageSize caps the room's full Yjs state, in base64 characters. Default
+	// 31457280 (30 MiB of text). Updates that would exceed it are refused.
+	MaxStorageSize int `json:"max_storage_size,omitempty"`
+	// MaxPending caps the Yjs updates held back waiting for missing history, in bytes.
+	// Default 4194304 (4 MiB); updates past it are refused.
+	MaxPending int `json:"max_pending,omitempty"`
+	// PingTimeout is how long a session may go without `$ping` before it is closed with
+	// 1011 (the client reconnects). Default 30s.
+	PingTimeout caddy.Duration `json:"ping_timeout,omitempty"`
+	// SendQueue is the number of frames queued per session; a session whose queue is
+	// full is closed with 1013 (the client reconnects). Default 256.
+	SendQueue int `json:"send_queue,omitempty"`
+	// WriteTimeout bounds each socket write. Default 10s.
+	WriteTimeout caddy.Duration `json:"write_timeout,omitempty"`
+	// StrictEvents refuses event names that are not defined (with `$error`) instead of
+	// relaying them to the room. Default false.
+	StrictEvents bool `json:"strict_events,omitempty"`
+	// Auth turns on token verification. Without it every session is anonymous.
+	Auth *AuthConfig `json:"auth,omitempty"`
+	// Events are the custom events the server validates and maps.
+	Events []EventConfig `json:"events,omitempty"`
+
+	// Logger receives the server's logs; nil discards them. The Caddy handler sets it.
+	Logger *zap.Logger `json:"-"`
+}
+
+// AuthConfig configures token verification (PROTOCOL.md §8, §15.1–2).
+type AuthConfig struct {
+	// Secret verifies HS256 JWTs and derives the key of pluv's JWE tokens. Placeholders
+	// such as {env.PLUV_SECRET} are resolved at Provision. Required.
+	Secret string `json:"secret,omitempty"`
+	// Required refuses sockets without a token. Default true; false lets a socket without
+	// a token join anonymously (a present but invalid token is still refused).
+	Required *bool `json:"required,omitempty"`
+	// User are inline fields the token's user must match; unknown keys are dropped and a
+	// string id is always required. Empty keeps the user as it is.
+	User []Field `json:"user,omitempty"`
+	// UserSchema is the path of a JSON Schema file for the user, read at Provision; use
+	// it instead of User.
+	UserSchema string `json:"user_schema,omitempty"`
+	// MaxAge is the oldest token (by iat) accepted. Default 60000s, pluv's lifetime.
+	MaxAge caddy.Duration `json:"max_age,omitempty"`
+}
+
+// settings is a compiled [Config]: what the rooms read, swapped whole on reload.
+type settings struct {
+	maxRoomIDLength int
+	maxPresenceSize int
+	maxStorageSize  int // base64 characters
+	maxPending      int
+	pingTimeout     time.Duration
+	sendQueue       int
+	writeTimeout    time.Duration
+	strictEvents    bool
+	auth            *authenticator // nil: anonymous
+	events          map[string]*eventDef
+	logger          *zap.Logger
+}
+
+// compile checks c and builds its settings; secrets must already be resolved.
+func (c Config) compile() (*settings, error) {
+	s := &settings{
+		maxRoomIDLength: orDefault(c.MaxRoomIDLength, DefaultMaxRoomIDLength),
+		maxPresenceSize: orDefault(c.MaxPresenceSize, DefaultMaxPresenceSize),
+		maxStorageSize:  orDefault(c.MaxStorageSize, DefaultMaxStorageSize),
+		maxPending:      orDefault(c.MaxPending, DefaultMaxPending),
+		pingTimeout:     orDefault(time.Duration(c.PingTimeout), DefaultPingTimeout),
+		sendQueue:       orDefault(c.SendQueue, DefaultSendQueue),
+		writeTimeout:    orDefault(time.Duration(c.WriteTimeout), DefaultWriteTimeout),
+		strictEvents:    c.StrictEvents,
+		events:          map[string]*eventDef{},
+		logger:          c.Logger,
+	}
+	if s.logger == nil {
+		s.logger = zap.NewNop()
+	}
+	if s.maxPresenceSize < 0 {
+		s.maxPresenceSize = 0
+	}
+	if s.maxRoomIDLength < 0 || s.maxStorageSize < 8 || s.maxPending < 0 ||
+		s.pingTimeout < 0 || s.sendQueue < 0 || s.writeTimeout < 0 {
+		return nil, errors.New("negative or too small limit")
+	}
+	if c.Auth != nil {
+		a, err := c.Auth.compile()
+		if err != nil {
+			return nil, fmt.Errorf("auth: %w", err)
+		}
+		s.auth = a
+	}
+	for _, ec := range c.Events {
+		if _, dup := s.events[ec.Name]; dup {
+			return nil, fmt.Errorf("event %s defined twice", ec.Name)
+		}
+		ev, err := compileEvent(ec)
+		if err != nil {
+			return nil, err
+		}
+		s.events[ec.Name] = ev
+	}
+	return s, nil
+}
+
+// compile builds the authenticator; the user schema always requires a string id.
+func (a AuthConfig) compile() (*authenticator, error) {
+	var user *schema
+	var err error
+	switch {
+	case len(a.User) > 0 && a.UserSchema != "":
+		return nil, errors.New("both user and user_schema")
+	case len(a.User) > 0:
+		fields := a.User
+		if !hasField(fields, "id") {
+			fields = append([]Field{{Name: "id", Type: "string"}}, fields...)
+		}
+		user, err = compileFields("mem://pluv/user.json", fields)
+	case a.UserSchema != "":
+		user, err = loadSchemaFile(a.UserSchema)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("user schema: %w", err)
+	}
+	required := a.Required == nil || *a.Required
+	return newAuthenticator(a.Secret, required, user, time.Duration(a.MaxAge))
+}
+
+func hasField(fields []Field, name string) bool {
+	for _, f := range fields {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func orDefault[T int | time.Duration](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// storeMaxSize is the Yjs store's byte cap for a base64 cap (4 characters per 3 bytes).
+func (s *settings) storeMaxSize() int {
+	return s.maxStorageSize / 4 * 3
+}
+
+// readLimit is the largest frame a session may send: a full-size update and its envelope.
+func (s *settings) readLimit() int64 {
+	return int64(s.maxStorageSize) + 64<<10
+}

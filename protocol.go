@@ -1,0 +1,188 @@
+package pluv
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// Message names of the pluv protocol (PROTOCOL.md §4).
+const (
+	msgInitializeSession = "$initializeSession"
+	msgGetOthers         = "$getOthers"
+	msgUpdateStorage     = "$updateStorage"
+	msgUpdatePresence    = "$updatePresence"
+	msgPing              = "$ping"
+
+	msgRegistered        = "$registered"
+	msgStorageReceived   = "$storageReceived"
+	msgStorageUpdated    = "$storageUpdated"
+	msgUserJoined        = "$userJoined"
+	msgOthersReceived    = "$othersReceived"
+	msgPresenceUpdated   = "$presenceUpdated"
+	msgExit              = "$exit"
+	msgPong              = "$pong"
+	msgSyncStateReceived = "$syncStateReceived"
+	msgError             = "$error"
+)
+
+// Close codes the server sends (PROTOCOL.md §1.5, §15.8). The client reconnects at once
+// after 1011, 1012 and 1013 and stays away after the others.
+const (
+	// CloseUnauthorized refuses a socket for good: bad token or bad room id.
+	CloseUnauthorized = 3000
+	// CloseEvicted is sent to a session removed by [Room.Evict] or [Room.EvictAll].
+	CloseEvicted = 4000
+	// CloseHandlerRemoved is sent when the config that served the room is unloaded.
+	CloseHandlerRemoved = 4001
+	// CloseStale is sent to a session that stopped pinging (the client reconnects).
+	CloseStale = 1011
+	// CloseRestart is sent on server shutdown (the client reconnects).
+	CloseRestart = 1012
+	// CloseSlow is sent to a session whose send queue overflowed (the client reconnects).
+	CloseSlow = 1013
+)
+
+// Close reasons, sent with the codes above.
+const (
+	reasonUnauthorized   = "WebSocket unauthorized."
+	reasonEvicted        = "Evicted."
+	reasonHandlerRemoved = "Handler removed."
+	reasonStale          = "WebSocket broken."
+	reasonRestart        = "Server restarting."
+	reasonSlow           = "Too slow."
+)
+
+// maxNameLength caps relayed and configured event names.
+const maxNameLength = 128
+
+// nameRE is the rule for event and output names: identifier-like, never `$`.
+var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// validEventName reports whether name may be relayed, defined or emitted.
+func validEventName(name string) bool {
+	return len(name) <= maxNameLength && nameRE.MatchString(name)
+}
+
+// roomIDRE is the room id rule of PROTOCOL.md §9.1.
+var roomIDRE = regexp.MustCompile(`(?i)^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$`)
+
+// validRoomID reports whether id is a room id no longer than maxLen bytes.
+func validRoomID(id string, maxLen int) bool {
+	return len(id) <= maxLen && roomIDRE.MatchString(id)
+}
+
+// clientFrame is one decoded client message.
+type clientFrame struct {
+	Type string
+	Data json.RawMessage
+}
+
+// errBadFrame is wrapped by every frame decoding error.
+var errBadFrame = errors.New("malformed frame")
+
+// emptyObject is the data of a frame that carries none.
+var emptyObject = json.RawMessage(`{}`)
+
+// decodeFrame parses a client text frame: a JSON object whose `type` is a string and whose
+// `data` is an object, an array or null; a missing `data` becomes `{}` (§1.4). Other keys
+// are ignored, so nothing a client adds can reach an envelope.
+func decodeFrame(b []byte) (clientFrame, error) {
+	var f clientFrame
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '{' {
+		return f, fmt.Errorf("%w: not a JSON object", errBadFrame)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return f, fmt.Errorf("%w: %w", errBadFrame, err)
+	}
+	rawType, ok := fields["type"]
+	if !ok {
+		return f, fmt.Errorf("%w: no type", errBadFrame)
+	}
+	if len(rawType) == 0 || rawType[0] != '"' {
+		return f, fmt.Errorf("%w: type is not a string", errBadFrame)
+	}
+	if err := json.Unmarshal(rawType, &f.Type); err != nil {
+		return f, fmt.Errorf("%w: %w", errBadFrame, err)
+	}
+	data, ok := fields["data"]
+	if !ok {
+		f.Data = emptyObject
+		return f, nil
+	}
+	switch {
+	case data[0] == '{', data[0] == '[', string(data) == "null":
+		f.Data = data
+	default:
+		return f, fmt.Errorf("%w: data is not an object, array or null", errBadFrame)
+	}
+	return f, nil
+}
+
+// envelope is every server frame (§2.2), built from trusted fields only.
+type envelope struct {
+	Type         string          `json:"type"`
+	Data         json.RawMessage `json:"data"`
+	ConnectionID *string         `json:"connectionId"`
+	Room         string          `json:"room"`
+	User         json.RawMessage `json:"user"`
+}
+
+// encodeFrame builds one server frame. data is marshalled unless it is already a
+// json.RawMessage; an empty connID or a nil user is sent as null.
+func encodeFrame(typ string, data any, connID, room string, user json.RawMessage) []byte {
+	raw, ok := data.(json.RawMessage)
+	if !ok {
+		var err error
+		raw, err = marshalCompact(data)
+		if err != nil {
+			// Only values the server built itself reach here, so this is a programming error.
+			panic(fmt.Sprintf("pluv: encoding %s data: %v", typ, err))
+		}
+	}
+	env := envelope{Type: typ, Data: raw, Room: room, User: user}
+	if connID != "" {
+		env.ConnectionID = &connID
+	}
+	b, err := marshalCompact(env)
+	if err != nil {
+		panic(fmt.Sprintf("pluv: encoding %s frame: %v", typ, err))
+	}
+	return b
+}
+
+// marshalCompact is json.Marshal without HTML escaping, so sizes match JSON.stringify.
+func marshalCompact(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// errorData is the payload of `$error` (§4.2); stack is always null.
+type errorData struct {
+	Message string  `json:"message"`
+	Stack   *string `json:"stack"`
+}
+
+// tokenFromQuery returns the `token` query parameter decoded per §1.3: once with the query
+// rules and, when a `%` remains, once more with path rules (so `+` stays `+`).
+func tokenFromQuery(rawQuery string) string {
+	q, _ := url.ParseQuery(rawQuery)
+	tok := q.Get("token")
+	if strings.Contains(tok, "%") {
+		if again, err := url.PathUnescape(tok); err == nil {
+			tok = again
+		}
+	}
+	return strings.TrimSpace(tok)
+}

@@ -1,0 +1,297 @@
+package pluv
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/zap"
+)
+
+// docStore is the room's Yjs document; yjs.Store implements it.
+type docStore interface {
+	// Apply merges a Yjs v1 update and returns what was new (nil when nothing was);
+	// a failed Apply leaves the store unchanged.
+	Apply(update []byte) ([]byte, error)
+	// Encode returns the whole state as one Yjs v1 update.
+	Encode() []byte
+	// IsEmpty reports whether a Y.Doc of this state has no content.
+	IsEmpty() bool
+}
+
+// Room is one live room: its sessions, their presence and the room's Yjs document, all
+// behind one mutex that is held only for map and document changes and non-blocking
+// enqueues.
+type Room struct {
+	id    string
+	srv   *Server
+	path  string        // room file; empty without storage_dir
+	ready chan struct{} // closed once the state is loaded
+
+	mu       sync.Mutex
+	sessions map[string]*session            // guarded by mu
+	users    map[string]map[string]*session // user id → sessions; guarded by mu
+	store    docStore                       // guarded by mu; set before ready closes
+	corrupt  bool                           // the file could not be read; storage refused
+	closed   bool                           // torn down; guarded by mu (and roomsMu)
+}
+
+// ID returns the room id.
+func (rm *Room) ID() string { return rm.id }
+
+// errRoomClosed is returned by room operations after teardown.
+var errRoomClosed = errors.New("room closed")
+
+// add registers s and queues `$registered` first (§3): broadcasts are only queued under
+// mu, so none can precede it. It returns false when the room was torn down meanwhile.
+func (rm *Room) add(s *session) bool {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if rm.closed {
+		return false
+	}
+	if s.userID != "" {
+		rm.inheritPresence(s)
+		if rm.users[s.userID] == nil {
+			rm.users[s.userID] = map[string]*session{}
+		}
+		rm.users[s.userID][s.id] = s
+	}
+	rm.sessions[s.id] = s
+	s.room, s.joined = rm, true
+	var state *string
+	if !rm.store.IsEmpty() {
+		st := base64.StdEncoding.EncodeToString(rm.store.Encode())
+		state = &st
+	}
+	s.enqueue(encodeFrame(msgRegistered, registeredData{
+		Presence: s.presence, SessionID: s.id, State: state,
+		Timers: timers{Presence: timerValue(s.presenceTimer)},
+	}, s.id, rm.id, s.user))
+	return true
+}
+
+// inheritPresence copies presence from the user's session with the latest timer (§5.3).
+func (rm *Room) inheritPresence(s *session) {
+	var from *session
+	for _, o := range rm.users[s.userID] {
+		if from == nil || o.presenceTimer >= from.presenceTimer {
+			from = o
+		}
+	}
+	if from != nil {
+		s.presence, s.presenceTimer = from.presence, from.presenceTimer
+	}
+}
+
+// remove takes s out of the maps and tells the rest (`$exit`). Callers hold mu.
+func (rm *Room) remove(s *session) {
+	if !s.joined {
+		return
+	}
+	s.joined = false
+	delete(rm.sessions, s.id)
+	if s.userID != "" {
+		delete(rm.users[s.userID], s.id)
+		if len(rm.users[s.userID]) == 0 {
+			delete(rm.users, s.userID)
+		}
+	}
+	rm.broadcastLocked(encodeFrame(msgExit, exitData{SessionID: s.id}, s.id, rm.id, s.user))
+}
+
+// leave removes a session whose socket ended and tears the room down when it empties.
+func (rm *Room) leave(s *session) {
+	rm.mu.Lock()
+	rm.remove(s)
+	empty := len(rm.sessions) == 0
+	rm.mu.Unlock()
+	if empty {
+		rm.srv.teardown(rm)
+	}
+}
+
+// broadcastLocked queues one encoded frame to every session. Callers hold mu.
+func (rm *Room) broadcastLocked(frame []byte) {
+	for _, o := range rm.sessions {
+		o.enqueue(frame)
+	}
+}
+
+// live reports whether s counts as present (§9.3).
+func (rm *Room) live(s *session, now time.Time) bool {
+	return s.joined && !s.stale(now, rm.srv.settings().pingTimeout)
+}
+
+// Size returns the number of live sessions: joined and pinged within the ping timeout.
+func (rm *Room) Size() int {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	now := time.Now()
+	n := 0
+	for _, s := range rm.sessions {
+		if rm.live(s, now) {
+			n++
+		}
+	}
+	return n
+}
+
+// Broadcast sends a custom event to every session of the room, with a null connectionId
+// and user. event must be identifier-like; data must encode to a JSON object, array or
+// null.
+func (rm *Room) Broadcast(event string, data any) error {
+	if !validEventName(event) {
+		return fmt.Errorf("broadcasting: invalid event name %q", event)
+	}
+	raw, err := marshalCompact(data)
+	if err != nil {
+		return fmt.Errorf("broadcasting %s: %w", event, err)
+	}
+	if raw[0] != '{' && raw[0] != '[' && string(raw) != "null" {
+		return fmt.Errorf("broadcasting %s: data is not an object or array", event)
+	}
+	frame := encodeFrame(event, json.RawMessage(raw), "", rm.id, nil)
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if rm.closed {
+		return fmt.Errorf("broadcasting %s: %w", event, errRoomClosed)
+	}
+	rm.broadcastLocked(frame)
+	return nil
+}
+
+// Evict removes a session and closes its socket with 4000 (a kick: the client stays
+// away). It reports whether the session was in the room.
+func (rm *Room) Evict(sessionID string) bool {
+	rm.mu.Lock()
+	s, ok := rm.sessions[sessionID]
+	if ok {
+		rm.remove(s)
+		s.close(CloseEvicted, reasonEvicted)
+	}
+	empty := len(rm.sessions) == 0
+	rm.mu.Unlock()
+	if ok && empty {
+		rm.srv.teardown(rm)
+	}
+	return ok
+}
+
+// EvictAll evicts every session of the room.
+func (rm *Room) EvictAll() {
+	rm.mu.Lock()
+	for _, s := range rm.sessions {
+		rm.remove(s)
+		s.close(CloseEvicted, reasonEvicted)
+	}
+	rm.mu.Unlock()
+	rm.srv.teardown(rm)
+}
+
+// Register joins an upgraded socket to the room, verifying token as the server's auth
+// config says. On an auth failure the socket gets `$error` and close 3000 and the error
+// is returned; otherwise the session runs in its own goroutines and Register returns.
+func (rm *Room) Register(conn *websocket.Conn, token string) error {
+	cfg := rm.srv.settings()
+	user, userID, err := rm.srv.authorize(cfg, token, rm.id)
+	if err != nil {
+		go refuse(conn, rm.id, "Not authorized", cfg.writeTimeout)
+		return err
+	}
+	go rm.srv.run(conn, rm.id, user, userID, cfg)
+	return nil
+}
+
+// collectStale removes sessions that stopped pinging, closes them with 1011 and sends
+// the rest `$syncStateReceived` with the live ids (§9.3). It reports whether the room is
+// now empty.
+func (rm *Room) collectStale(now time.Time, timeout time.Duration) bool {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	var gone int
+	for _, s := range rm.sessions {
+		if s.stale(now, timeout) {
+			rm.remove(s)
+			s.close(CloseStale, reasonStale)
+			gone++
+		}
+	}
+	if gone > 0 && len(rm.sessions) > 0 {
+		ids := make([]string, 0, len(rm.sessions))
+		for id := range rm.sessions {
+			ids = append(ids, id)
+		}
+		data, _ := marshalCompact(syncStateData{ConnectionIDs: ids})
+		// The client drops this frame without a connectionId, and the id must be one it
+		// does not remove, so each recipient gets its own id (a small per-session frame).
+		for _, s := range rm.sessions {
+			s.enqueue(encodeFrame(msgSyncStateReceived, json.RawMessage(data), s.id, rm.id,
+				s.user))
+		}
+	}
+	return len(rm.sessions) == 0
+}
+
+// logger returns the current config's logger with the room field.
+func (rm *Room) logger() *zap.Logger {
+	return rm.srv.settings().logger.With(zap.String("room", rm.id))
+}
+
+// timerValue turns a stored timer into its JSON value (0 is null).
+func timerValue(t int64) *int64 {
+	if t == 0 {
+		return nil
+	}
+	return &t
+}
+
+// Payloads of server frames (PROTOCOL.md §4.2).
+type (
+	timers struct {
+		Presence *int64 `json:"presence"`
+	}
+	registeredData struct {
+		Presence  json.RawMessage `json:"presence"`
+		SessionID string          `json:"sessionId"`
+		State     *string         `json:"state"`
+		Timers    timers          `json:"timers"`
+	}
+	storageReceivedData struct {
+		ChangeKind string `json:"changeKind"`
+		State      string `json:"state"`
+	}
+	storageUpdatedData struct {
+		State string `json:"state"`
+	}
+	userJoinedData struct {
+		ConnectionID string          `json:"connectionId"`
+		User         json.RawMessage `json:"user"`
+		Presence     json.RawMessage `json:"presence"`
+		Timers       timers          `json:"timers"`
+	}
+	otherData struct {
+		ConnectionID string          `json:"connectionId"`
+		Presence     json.RawMessage `json:"presence"`
+		Room         string          `json:"room"`
+		Timers       timers          `json:"timers"`
+		User         json.RawMessage `json:"user"`
+	}
+	othersReceivedData struct {
+		Others map[string]otherData `json:"others"`
+	}
+	presenceUpdatedData struct {
+		Presence json.RawMessage `json:"presence"`
+		Timers   timers          `json:"timers"`
+	}
+	exitData struct {
+		SessionID string `json:"sessionId"`
+	}
+	syncStateData struct {
+		ConnectionIDs []string `json:"connectionIds"`
+	}
+)

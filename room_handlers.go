@@ -1,0 +1,318 @@
+package pluv
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/zap"
+)
+
+// Change kinds of `$storageReceived` (§6.3).
+const (
+	changeUnchanged   = "unchanged"
+	changeInitialized = "initialized"
+	changeEmpty       = "empty"
+)
+
+// errStorageUnavailable is sent when the room's file could not be read.
+var errStorageUnavailable = errors.New("storage unavailable: the room's saved state " +
+	"could not be read")
+
+// handle processes one frame of s, in the read pump.
+func (rm *Room) handle(s *session, typ int, b []byte) {
+	log := rm.srv.settings().logger
+	if typ != websocket.TextMessage {
+		rm.sendError(s, "binary frames are not supported")
+		return
+	}
+	f, err := decodeFrame(b)
+	if err != nil {
+		if ce := log.Check(zap.DebugLevel, "malformed frame"); ce != nil {
+			ce.Write(zap.String("room", rm.id), zap.String("session", s.id),
+				zap.Int("bytes", len(b)), zap.Error(err))
+		}
+		rm.sendError(s, err.Error())
+		return
+	}
+	if ce := log.Check(zap.DebugLevel, "frame"); ce != nil {
+		ce.Write(zap.String("room", rm.id), zap.String("session", s.id),
+			zap.String("event", f.Type), zap.Int("bytes", len(b)))
+	}
+	switch f.Type {
+	case msgPing:
+		s.lastPing.Store(time.Now().UnixNano())
+		s.sendPong()
+	case msgInitializeSession:
+		rm.initialize(s, f.Data)
+	case msgGetOthers:
+		rm.sendOthers(s)
+	case msgUpdatePresence:
+		rm.updatePresence(s, f.Data)
+	case msgUpdateStorage:
+		rm.updateStorage(s, f.Data)
+	default:
+		rm.event(s, f)
+	}
+}
+
+// sendError queues `$error` to s alone (connectionId = s).
+func (rm *Room) sendError(s *session, message string) {
+	frame := encodeFrame(msgError, errorData{Message: message}, s.id, rm.id, s.user)
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if s.joined {
+		s.enqueue(frame)
+	}
+}
+
+// decodeUpdate decodes a storage payload: standard or URL-safe base64, padded or not.
+func decodeUpdate(s string) ([]byte, error) {
+	s = strings.TrimRight(s, "=")
+	s = strings.NewReplacer("-", "+", "_", "/").Replace(s)
+	b, err := base64.RawStdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("decoding update: %w", err)
+	}
+	return b, nil
+}
+
+// initialize answers `$initializeSession` (§6.3): stores the initial presence (§15.6),
+// replies `$storageReceived` to s and broadcasts `$userJoined` (sender included).
+func (rm *Room) initialize(s *session, data json.RawMessage) {
+	var in struct {
+		Presence json.RawMessage `json:"presence"`
+		Update   *string         `json:"update"`
+	}
+	if err := json.Unmarshal(data, &in); err != nil {
+		rm.sendError(s, "invalid $initializeSession: "+err.Error())
+		return
+	}
+	var update []byte
+	var errs []string
+	if in.Update != nil && *in.Update != "" {
+		var err error
+		if update, err = decodeUpdate(*in.Update); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	maxPresence := rm.srv.settings().maxPresenceSize
+	now := time.Now().UnixMilli()
+
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if !s.joined {
+		return
+	}
+	if !isJSONNull(in.Presence) {
+		p, err := mergePresence(nil, in.Presence, maxPresence)
+		if err != nil {
+			errs = append(errs, err.Error())
+		} else {
+			s.presence, s.presenceTimer = p, now
+		}
+	}
+	kind, err := rm.initialStorage(s, update)
+	if err != nil {
+		errs = append(errs, err.Error())
+	}
+	for _, e := range errs {
+		s.enqueue(encodeFrame(msgError, errorData{Message: e}, s.id, rm.id, s.user))
+	}
+	state := base64.StdEncoding.EncodeToString(rm.store.Encode())
+	s.enqueue(encodeFrame(msgStorageReceived, storageReceivedData{
+		ChangeKind: kind, State: state,
+	}, s.id, rm.id, s.user))
+	s.storageSent = true
+	rm.broadcastLocked(encodeFrame(msgUserJoined, userJoinedData{
+		ConnectionID: s.id, User: s.user, Presence: s.presence,
+		Timers: timers{Presence: timerValue(s.presenceTimer)},
+	}, s.id, rm.id, s.user))
+}
+
+// initialStorage picks the change kind for a joining session and, when the room is
+// empty, seeds it with the session's state. Callers hold mu.
+func (rm *Room) initialStorage(s *session, update []byte) (string, error) {
+	switch {
+	case rm.corrupt:
+		return changeInitialized, errStorageUnavailable
+	case !rm.store.IsEmpty():
+		return changeUnchanged, nil
+	case len(update) == 0:
+		return changeEmpty, nil
+	}
+	delta, err := rm.store.Apply(update)
+	if err != nil {
+		return changeInitialized, fmt.Errorf("storage refused: %w", err)
+	}
+	// Sessions that already received an empty state get the seed as an update.
+	rm.sendDeltaLocked(s, delta, s)
+	return changeInitialized, nil
+}
+
+// sendDeltaLocked broadcasts `$storageUpdated` with delta from sender to every session
+// that has been sent `$storageReceived`, except skip. Callers hold mu.
+func (rm *Room) sendDeltaLocked(sender *session, delta []byte, skip *session) {
+	if delta == nil {
+		return
+	}
+	frame := encodeFrame(msgStorageUpdated, storageUpdatedData{
+		State: base64.StdEncoding.EncodeToString(delta),
+	}, sender.id, rm.id, sender.user)
+	for _, o := range rm.sessions {
+		if o.storageSent && o != skip {
+			o.enqueue(frame)
+		}
+	}
+}
+
+// updateStorage applies `$updateStorage` (§6.5) and relays only what was new (§15.4).
+func (rm *Room) updateStorage(s *session, data json.RawMessage) {
+	var in struct {
+		Update *string `json:"update"`
+	}
+	if err := json.Unmarshal(data, &in); err != nil {
+		rm.sendError(s, "invalid $updateStorage: "+err.Error())
+		return
+	}
+	if in.Update == nil || *in.Update == "" {
+		return
+	}
+	update, err := decodeUpdate(*in.Update)
+	if err != nil {
+		rm.sendError(s, err.Error())
+		return
+	}
+
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if !s.joined {
+		return
+	}
+	if rm.corrupt {
+		s.enqueue(encodeFrame(msgError, errorData{Message: errStorageUnavailable.Error()},
+			s.id, rm.id, s.user))
+		return
+	}
+	delta, err := rm.store.Apply(update)
+	if err != nil {
+		msg := "storage refused: " + err.Error()
+		s.enqueue(encodeFrame(msgError, errorData{Message: msg}, s.id, rm.id, s.user))
+		return
+	}
+	rm.sendDeltaLocked(s, delta, nil)
+}
+
+// updatePresence merges `$updatePresence` into the sender's presence, shares it with the
+// user's other sessions and broadcasts the merged value (§5).
+func (rm *Room) updatePresence(s *session, data json.RawMessage) {
+	var in struct {
+		Presence json.RawMessage `json:"presence"`
+	}
+	if err := json.Unmarshal(data, &in); err != nil {
+		rm.sendError(s, "invalid $updatePresence: "+err.Error())
+		return
+	}
+	maxPresence := rm.srv.settings().maxPresenceSize
+	now := time.Now().UnixMilli()
+
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if !s.joined {
+		return
+	}
+	merged, err := mergePresence(s.presence, in.Presence, maxPresence)
+	if err != nil {
+		s.enqueue(encodeFrame(msgError, errorData{Message: err.Error()}, s.id, rm.id, s.user))
+		return
+	}
+	s.presence, s.presenceTimer = merged, now
+	if s.userID != "" {
+		for _, o := range rm.users[s.userID] {
+			o.presence, o.presenceTimer = merged, now
+		}
+	}
+	rm.broadcastLocked(encodeFrame(msgPresenceUpdated, presenceUpdatedData{
+		Presence: merged, Timers: timers{Presence: timerValue(now)},
+	}, s.id, rm.id, s.user))
+}
+
+// sendOthers answers `$getOthers` once with every live session but the sender.
+func (rm *Room) sendOthers(s *session) {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if !s.joined {
+		return
+	}
+	now := time.Now()
+	others := make(map[string]otherData, len(rm.sessions))
+	for id, o := range rm.sessions {
+		if o == s || !rm.live(o, now) {
+			continue
+		}
+		others[id] = otherData{
+			ConnectionID: id, Presence: o.presence, Room: rm.id,
+			Timers: timers{Presence: timerValue(o.presenceTimer)}, User: o.user,
+		}
+	}
+	s.enqueue(encodeFrame(msgOthersReceived, othersReceivedData{Others: others},
+		s.id, rm.id, s.user))
+}
+
+// event handles every other name: a defined event, a relay, or an error (§7.2, §15.9).
+func (rm *Room) event(s *session, f clientFrame) {
+	cfg := rm.srv.settings()
+	if strings.HasPrefix(f.Type, "$") {
+		rm.sendError(s, fmt.Sprintf("unknown message type %q", f.Type))
+		return
+	}
+	ev := cfg.events[f.Type]
+	if ev == nil {
+		ev = rm.srv.goEvent(f.Type)
+	}
+	if ev == nil {
+		switch {
+		case cfg.strictEvents:
+			rm.sendError(s, fmt.Sprintf("unknown event %q", f.Type))
+		case !validEventName(f.Type):
+			rm.sendError(s, fmt.Sprintf("invalid event name %q", f.Type))
+		default:
+			rm.emit(s, []emission{{kind: KindBroadcast, name: f.Type, data: f.Data}})
+		}
+		return
+	}
+	out, err := ev.run(context.Background(), eventContext{
+		room: rm.id, session: s.id, user: s.user, nowMs: time.Now().UnixMilli(),
+	}, f.Data)
+	if err != nil {
+		rm.sendError(s, err.Error())
+		return
+	}
+	rm.emit(s, out)
+}
+
+// emit delivers an event's frames: broadcast to all, self and sync to the sender. Each
+// frame is encoded once with the sender's id and user.
+func (rm *Room) emit(s *session, out []emission) {
+	frames := make([][]byte, len(out))
+	for i, e := range out {
+		frames[i] = encodeFrame(e.name, e.data, s.id, rm.id, s.user)
+	}
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if !s.joined {
+		return
+	}
+	for i, e := range out {
+		if e.kind == KindBroadcast {
+			rm.broadcastLocked(frames[i])
+		} else {
+			s.enqueue(frames[i])
+		}
+	}
+}

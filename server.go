@@ -1,0 +1,452 @@
+package pluv
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/zap"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+// errServerClosed is returned once the server has shut down.
+var errServerClosed = errors.New("server closed")
+
+// Server is the registry of live rooms for one storage directory, with the current
+// compiled config and the stale-session janitor. In Caddy it is shared by every handler
+// on the same storage_dir (or name) and outlives config reloads.
+type Server struct {
+	dir      string // storage directory; empty keeps state in memory
+	cfg      atomic.Pointer[settings]
+	newStore func(maxSize, maxPending int) docStore
+
+	roomsMu sync.Mutex
+	rooms   map[string]*Room         // guarded by roomsMu
+	saving  map[string]chan struct{} // room files being written; guarded by roomsMu
+	closed  bool                     // guarded by roomsMu
+
+	eventsMu sync.RWMutex
+	events   map[string]*eventDef // defined with Event; guarded by eventsMu
+
+	stop        chan struct{} // closed on shutdown; ends the janitor
+	janitorDone chan struct{}
+	stopOnce    sync.Once
+	upgrader    websocket.Upgrader
+}
+
+// NewServer builds a server from c and starts its janitor; stop it with [Server.Close].
+// Placeholders in c (such as the auth secret) are used as written.
+func NewServer(c Config) (*Server, error) {
+	s, err := c.compile()
+	if err != nil {
+		return nil, fmt.Errorf("compiling config: %w", err)
+	}
+	dir := c.StorageDir
+	if dir != "" {
+		if dir, err = filepath.Abs(dir); err != nil {
+			return nil, fmt.Errorf("resolving storage_dir: %w", err)
+		}
+	}
+	return newServer(dir, s), nil
+}
+
+// newServer starts a server on dir with settings s.
+func newServer(dir string, s *settings) *Server {
+	srv := &Server{
+		dir:         dir,
+		newStore:    newDocStore,
+		rooms:       map[string]*Room{},
+		saving:      map[string]chan struct{}{},
+		events:      map[string]*eventDef{},
+		stop:        make(chan struct{}),
+		janitorDone: make(chan struct{}),
+		upgrader: websocket.Upgrader{
+			// Sessions authenticate with the token in the URL, not with cookies, so any
+			// page may connect, as with pluv's own server.
+			CheckOrigin: func(*http.Request) bool { return true },
+		},
+	}
+	srv.cfg.Store(s)
+	go srv.janitor()
+	return srv
+}
+
+// settings returns the current compiled config.
+func (srv *Server) settings() *settings { return srv.cfg.Load() }
+
+// Event defines a custom event in Go (the seed's io.event): frames of this type are
+// validated against e.InputSchema and answered by e.Resolver. Names defined in the
+// config take precedence.
+func (srv *Server) Event(name string, e Event) error {
+	ev, err := compileGoEvent(name, e)
+	if err != nil {
+		return err
+	}
+	srv.eventsMu.Lock()
+	defer srv.eventsMu.Unlock()
+	if _, dup := srv.events[name]; dup {
+		return fmt.Errorf("event %s already defined", name)
+	}
+	srv.events[name] = ev
+	return nil
+}
+
+// goEvent returns the event defined in Go under name, or nil.
+func (srv *Server) goEvent(name string) *eventDef {
+	srv.eventsMu.RLock()
+	defer srv.eventsMu.RUnlock()
+	return srv.events[name]
+}
+
+// ServeHTTP serves websocket requests for the room named by the `room` query parameter;
+// other requests get 426 Upgrade Required.
+func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !websocket.IsWebSocketUpgrade(r) {
+		w.Header().Set("Upgrade", "websocket")
+		http.Error(w, "websocket upgrade required", http.StatusUpgradeRequired)
+		return
+	}
+	_ = srv.Handle(w, r, r.URL.Query().Get("room"))
+}
+
+// Handle upgrades r and serves it as a session of room roomID, with the token from the
+// `token` query parameter. The socket is served in its own goroutine: Handle returns
+// once the upgrade is done. A bad room id or token is answered on the socket with
+// `$error` and close 3000, never by refusing the upgrade (the client would retry).
+func (srv *Server) Handle(w http.ResponseWriter, r *http.Request, roomID string) error {
+	token := tokenFromQuery(r.URL.RawQuery)
+	conn, err := srv.upgrader.Upgrade(hijackWriter{w}, r, nil)
+	if err != nil {
+		return fmt.Errorf("upgrading: %w", err)
+	}
+	go srv.serveConn(conn, roomID, token)
+	return nil
+}
+
+// hijackWriter exposes Hijack through http.NewResponseController, which unwraps writers
+// (such as Caddy's encode) that hide http.Hijacker from gorilla's type assertion.
+type hijackWriter struct {
+	http.ResponseWriter
+}
+
+// Hijack takes over the connection.
+func (hw hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(hw.ResponseWriter).Hijack()
+}
+
+// serveConn checks the room id and token, then runs the session.
+func (srv *Server) serveConn(conn *websocket.Conn, roomID, token string) {
+	cfg := srv.settings()
+	if !srv.validRoom(roomID, cfg) {
+		if ce := cfg.logger.Check(zap.DebugLevel, "invalid room id"); ce != nil {
+			ce.Write(zap.Int("bytes", len(roomID)))
+		}
+		refuse(conn, roomID, "Invalid room id", cfg.writeTimeout)
+		return
+	}
+	user, userID, err := srv.authorize(cfg, token, roomID)
+	if err != nil {
+		refuse(conn, roomID, "Not authorized", cfg.writeTimeout)
+		return
+	}
+	srv.run(conn, roomID, user, userID, cfg)
+}
+
+// validRoom applies the room id rule and, with storage, the file name limit.
+func (srv *Server) validRoom(id string, cfg *settings) bool {
+	if !validRoomID(id, cfg.maxRoomIDLength) {
+		return false
+	}
+	if srv.dir != "" {
+		if _, err := roomFileName(id); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// authorize verifies token for roomID under cfg; without auth every session is anonymous.
+func (srv *Server) authorize(cfg *settings, token, roomID string) (json.RawMessage, string,
+	error,
+) {
+	if cfg.auth == nil {
+		return nil, "", nil
+	}
+	user, id, err := cfg.auth.verify(token, roomID)
+	if err != nil {
+		if ce := cfg.logger.Check(zap.DebugLevel, "token refused"); ce != nil {
+			ce.Write(zap.String("room", roomID), zap.Error(err))
+		}
+		return nil, "", err
+	}
+	return user, id, nil
+}
+
+// run joins an authorised socket to its room and pumps it until it ends.
+func (srv *Server) run(conn *websocket.Conn, roomID string, user json.RawMessage,
+	userID string, cfg *settings,
+) {
+	s := newSession(srv, conn, roomID, user, userID, cfg)
+	rm, err := srv.join(roomID, s)
+	if err != nil {
+		s.close(CloseRestart, reasonRestart)
+		close(s.readDone)
+		s.writePump(cfg.writeTimeout)
+		return
+	}
+	log := rm.logger().With(zap.String("session", s.id))
+	if userID != "" {
+		log = log.With(zap.String("user", userID))
+	}
+	log.Debug("session joined")
+	go s.writePump(cfg.writeTimeout)
+	s.readPump(log)
+	log.Debug("session left")
+}
+
+// join adds s to the room id, creating and loading the room when needed.
+func (srv *Server) join(id string, s *session) (*Room, error) {
+	for {
+		rm, err := srv.room(id)
+		if err != nil {
+			return nil, err
+		}
+		if rm.add(s) {
+			return rm, nil
+		}
+		// The room was torn down between lookup and add; the next lookup makes a new one.
+	}
+}
+
+// GetRoom returns the live room id, creating (and loading) it when there is none. A
+// room nobody joins is torn down by the janitor.
+func (srv *Server) GetRoom(id string) (*Room, error) {
+	if !srv.validRoom(id, srv.settings()) {
+		return nil, fmt.Errorf("getting room: invalid room id %q", id)
+	}
+	return srv.room(id)
+}
+
+// room returns the live room id or creates it; a new room loads its file first (after
+// any write of the same id still in progress) while later callers wait for it.
+func (srv *Server) room(id string) (*Room, error) {
+	srv.roomsMu.Lock()
+	if srv.closed {
+		srv.roomsMu.Unlock()
+		return nil, errServerClosed
+	}
+	if rm := srv.rooms[id]; rm != nil {
+		srv.roomsMu.Unlock()
+		<-rm.ready
+		return rm, nil
+	}
+	rm := &Room{
+		id: id, srv: srv, ready: make(chan struct{}),
+		sessions: map[string]*session{}, users: map[string]map[string]*session{},
+	}
+	if srv.dir != "" {
+		name, _ := roomFileName(id) // validRoom checked the length
+		rm.path = filepath.Join(srv.dir, name)
+	}
+	srv.rooms[id] = rm
+	pending := srv.saving[id]
+	srv.roomsMu.Unlock()
+
+	if pending != nil {
+		<-pending
+	}
+	srv.load(rm)
+	close(rm.ready)
+	return rm, nil
+}
+
+// load reads the room's file into a new store. An unreadable or undecodable file marks
+// the room corrupt: it is never overwritten, and the room refuses storage.
+func (srv *Server) load(rm *Room) {
+	cfg := srv.settings()
+	log := cfg.logger.With(zap.String("room", rm.id))
+	rm.store = srv.newStore(cfg.storeMaxSize(), cfg.maxPending)
+	if rm.path == "" {
+		log.Info("room created")
+		return
+	}
+	data, err := loadRoomFile(rm.path)
+	if err == nil && data != nil {
+		_, err = rm.store.Apply(data)
+	}
+	if err != nil {
+		rm.corrupt = true
+		rm.store = srv.newStore(cfg.storeMaxSize(), cfg.maxPending)
+		log.Error("room file unreadable; storage disabled for this room",
+			zap.String("path", rm.path), zap.Error(err))
+		return
+	}
+	log.Info("room created", zap.Int("bytes", len(data)))
+}
+
+// teardown removes rm once it has no session and writes its state to its file.
+func (srv *Server) teardown(rm *Room) {
+	srv.roomsMu.Lock()
+	rm.mu.Lock()
+	if len(rm.sessions) > 0 || rm.closed {
+		rm.mu.Unlock()
+		srv.roomsMu.Unlock()
+		return
+	}
+	rm.closed = true
+	state := rm.finalState()
+	rm.mu.Unlock()
+	if srv.rooms[rm.id] == rm {
+		delete(srv.rooms, rm.id)
+	}
+	var done chan struct{}
+	if state != nil {
+		done = make(chan struct{})
+		srv.saving[rm.id] = done
+	}
+	srv.roomsMu.Unlock()
+
+	rm.logger().Info("room closed")
+	if state == nil {
+		return
+	}
+	srv.save(rm, state)
+	srv.roomsMu.Lock()
+	if srv.saving[rm.id] == done {
+		delete(srv.saving, rm.id)
+	}
+	srv.roomsMu.Unlock()
+	close(done)
+}
+
+// finalState is the state to write at teardown, or nil when there is nothing to write.
+// Callers hold mu.
+func (rm *Room) finalState() []byte {
+	if rm.path == "" || rm.corrupt || rm.store == nil || rm.store.IsEmpty() {
+		return nil
+	}
+	return rm.store.Encode()
+}
+
+// save writes a room's state to its file and logs the outcome.
+func (srv *Server) save(rm *Room, state []byte) {
+	log := rm.logger()
+	if err := writeRoomFile(rm.path, state); err != nil {
+		log.Error("saving room failed", zap.String("path", rm.path), zap.Error(err))
+		return
+	}
+	log.Info("room saved", zap.Int("bytes", len(state)))
+}
+
+// janitor collects stale sessions and empty rooms until the server stops.
+func (srv *Server) janitor() {
+	defer close(srv.janitorDone)
+	for {
+		interval := min(max(srv.settings().pingTimeout/4, 10*time.Millisecond), 5*time.Second)
+		t := time.NewTimer(interval)
+		select {
+		case <-srv.stop:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		srv.collect()
+	}
+}
+
+// collect runs one janitor pass over every room.
+func (srv *Server) collect() {
+	srv.roomsMu.Lock()
+	rooms := make([]*Room, 0, len(srv.rooms))
+	for _, rm := range srv.rooms {
+		rooms = append(rooms, rm)
+	}
+	srv.roomsMu.Unlock()
+	now, timeout := time.Now(), srv.settings().pingTimeout
+	for _, rm := range rooms {
+		select {
+		case <-rm.ready:
+		default:
+			continue // still loading
+		}
+		if rm.collectStale(now, timeout) {
+			srv.teardown(rm)
+		}
+	}
+}
+
+// Close shuts the server down: sockets are closed with 1012 (the clients reconnect,
+// e.g. to the next process) and every room is written to its file. It waits for the
+// sockets until ctx is done.
+func (srv *Server) Close(ctx context.Context) error {
+	return srv.shutdown(ctx, CloseRestart, reasonRestart)
+}
+
+// Destruct is called by Caddy when the last handler using this server is unloaded: on
+// exit sockets get 1012 (the clients come back), otherwise a final 4001.
+func (srv *Server) Destruct() error {
+	code, reason := CloseHandlerRemoved, reasonHandlerRemoved
+	if caddy.Exiting() {
+		code, reason = CloseRestart, reasonRestart
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.shutdown(ctx, code, reason)
+}
+
+// shutdown closes every session with code, saves every room and stops the janitor.
+func (srv *Server) shutdown(ctx context.Context, code int, reason string) error {
+	srv.stopOnce.Do(func() { close(srv.stop) })
+	srv.roomsMu.Lock()
+	srv.closed = true
+	rooms := srv.rooms
+	srv.rooms = map[string]*Room{}
+	var pending []chan struct{}
+	for _, ch := range srv.saving {
+		pending = append(pending, ch)
+	}
+	srv.roomsMu.Unlock()
+
+	var sessions []*session
+	for _, rm := range rooms {
+		<-rm.ready
+		rm.mu.Lock()
+		rm.closed = true
+		for _, s := range rm.sessions {
+			s.close(code, reason)
+			sessions = append(sessions, s)
+		}
+		state := rm.finalState()
+		rm.mu.Unlock()
+		if state != nil {
+			srv.save(rm, state)
+		}
+	}
+	var err error
+	for _, s := range sessions {
+		select {
+		case <-s.writeDone:
+		case <-ctx.Done():
+			err = fmt.Errorf("closing sessions: %w", ctx.Err())
+		}
+	}
+	for _, ch := range pending {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			err = fmt.Errorf("waiting for room files: %w", ctx.Err())
+		}
+	}
+	<-srv.janitorDone
+	return err
+}
