@@ -101,8 +101,10 @@ func TestLifecycleSecondSession(t *testing.T) {
 		return f.Type == pluvtest.TypeUserJoined && f.ConnectionID == bobID
 	})
 	jsonEqual(t, "envelope user of bob's $userJoined", j.User, `{"id":"bob","name":"Bob"}`)
-	jsonEqual(t, "bob's $userJoined data", j.Data, `{"connectionId":"`+bobID+
-		`","user":{"id":"bob","name":"Bob"},"presence":{"x":1},"timers":{"presence":null}}`)
+	uj := decode[pluvtest.UserJoined](t, j)
+	mustEqual(t, "bob's $userJoined data.connectionId", uj.ConnectionID, bobID)
+	jsonEqual(t, "bob's $userJoined data.user", uj.User, `{"id":"bob","name":"Bob"}`)
+	jsonEqual(t, "bob's $userJoined presence", mustJSON(t, uj.Presence), `{"x":1}`)
 
 	if o := ann.Others()["bob"]; o.ConnectionID != bobID || o.Presence["x"] != 1.0 {
 		t.Fatalf("ann's view of bob = %+v", o)

@@ -67,8 +67,10 @@ func TestStaleSessionCollected(t *testing.T) {
 	}
 }
 
-// TestPingPong: every `$ping` gets a `$pong` in time (the strict client fails the test
-// otherwise), also before `$initializeSession`, and pongs do not disturb the handshake.
+// TestPingPong: a burst of `$ping` frames is answered in time (the strict client fails the
+// test otherwise), also before `$initializeSession`, and pongs do not disturb the handshake.
+// The server may coalesce the pongs of a burst: the real client keeps one timer that any
+// `$pong` clears.
 func TestPingPong(t *testing.T) {
 	r := startRoom(t, authBlock)
 	c := r.dial("pinger", pluvtest.Options{
@@ -90,5 +92,11 @@ func TestPingPong(t *testing.T) {
 	}
 
 	c.Await(pluvtest.TypeStorageReceived)
-	mustEqual(t, "pongs", c.Count(pluvtest.TypePong), 20)
+	for i := 0; i < 3; i++ { // spaced pings are each answered
+		if err := c.Ping(); err != nil {
+			t.Fatal(err)
+		}
+
+		c.AwaitPongs()
+	}
 }
