@@ -13,18 +13,18 @@ import (
 const barrierKey = "__pluvtestBarrier"
 
 // waitE waits until find reports a frame, the socket ends, or the client's timeout passes.
-// find runs with c.mu held.
+// find runs without c.mu held (so a match function may call the client's accessors); it
+// takes the lock itself where it needs it.
 func (c *Client) waitE(desc string, find func() (Frame, bool)) (Frame, error) {
 	deadline := time.NewTimer(c.opts.Timeout)
 	defer deadline.Stop()
 
 	for {
 		c.mu.Lock()
-		f, ok := find()
 		closed, ch := c.closed, c.changed
 		c.mu.Unlock()
 
-		if ok {
+		if f, ok := find(); ok {
 			return f, nil
 		}
 
@@ -40,6 +40,15 @@ func (c *Client) waitE(desc string, find func() (Frame, bool)) (Frame, error) {
 				c.opts.Timeout, desc, c.transcript())
 		}
 	}
+}
+
+// history returns the frames so far; frames are only ever appended, so the returned slice
+// stays valid and unchanged.
+func (c *Client) history() []Frame {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	return c.frames[:len(c.frames):len(c.frames)]
 }
 
 // must turns an awaiter's error into a test failure, after reporting violations.
@@ -60,6 +69,9 @@ func (c *Client) must(f Frame, err error) Frame {
 // AwaitE returns the next frame of type typ not yet returned by Await for that type.
 func (c *Client) AwaitE(typ string) (Frame, error) {
 	return c.waitE(typ, func() (Frame, bool) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+
 		for i := c.typeCursor[typ]; i < len(c.frames); i++ {
 			if c.frames[i].Type == typ {
 				c.typeCursor[typ] = i + 1
@@ -87,7 +99,7 @@ func (c *Client) AwaitFunc(desc string, match func(Frame) bool) Frame {
 	}
 
 	return c.must(c.waitE(desc, func() (Frame, bool) {
-		for _, f := range c.frames {
+		for _, f := range c.history() {
 			if match(f) {
 				return f, true
 			}
@@ -100,6 +112,9 @@ func (c *Client) AwaitFunc(desc string, match func(Frame) bool) Frame {
 // NextE returns the next frame in arrival order, skipping `$pong` and barrier frames.
 func (c *Client) NextE() (Frame, error) {
 	return c.waitE("the next frame", func() (Frame, bool) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+
 		for c.cursor < len(c.frames) {
 			f := c.frames[c.cursor]
 			c.cursor++
@@ -197,20 +212,18 @@ func (c *Client) Closed() *CloseInfo {
 	return &info
 }
 
-// AwaitPongs waits until every `$ping` sent so far has had its `$pong`.
+// AwaitPongs waits until a `$pong` has arrived after the latest `$ping`, which is what the
+// real client needs (it keeps one timer for all its pings).
 func (c *Client) AwaitPongs() {
 	if c.opts.T != nil {
 		c.opts.T.Helper()
 	}
 
-	c.must(c.waitE("$pong for every $ping", func() (Frame, bool) {
-		for _, p := range c.st.pings {
-			if !p.answered {
-				return Frame{}, false
-			}
-		}
+	c.must(c.waitE("$pong after the latest $ping", func() (Frame, bool) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
 
-		return Frame{}, true
+		return Frame{}, c.st.pings == 0 || c.st.pongSince
 	}))
 }
 
@@ -231,7 +244,7 @@ func (c *Client) Barrier(name string, also ...*Client) {
 
 	for _, x := range append([]*Client{c}, also...) {
 		x.must(x.waitE("barrier "+name, func() (Frame, bool) {
-			for _, f := range x.frames {
+			for _, f := range x.history() {
 				if f.Type == name && barrierNonce(f) == nonce {
 					return f, true
 				}

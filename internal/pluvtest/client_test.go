@@ -146,7 +146,7 @@ func awaitViolation(t *testing.T, c *Client, want string) {
 	t.Helper()
 
 	_, err := c.waitE("violation "+want, func() (Frame, bool) {
-		for _, v := range c.violations {
+		for _, v := range c.Violations() {
 			if strings.Contains(v, want) {
 				return Frame{}, true
 			}
@@ -281,4 +281,34 @@ func TestClientErrorThenClose(t *testing.T) {
 	if got := c.Types(); len(got) != 1 || got[0] != TypeError {
 		t.Fatalf("frames = %v", got)
 	}
+}
+
+// TestClientPongCoalesced: like the real client, one `$pong` after a burst of pings is
+// enough.
+func TestClientPongCoalesced(t *testing.T) {
+	old := pongTimeout
+	pongTimeout = 100 * time.Millisecond
+	t.Cleanup(func() { pongTimeout = old })
+
+	fs := newFakeServer(t)
+	c := MustDial(t, fs.url, Options{})
+	fc := fs.accept(t)
+	for i := 0; i < 3; i++ {
+		if err := c.Ping(); err != nil {
+			t.Fatal(err)
+		}
+
+		fc.expect(t, TypePing)
+	}
+
+	fc.send(t, `{"type":"$pong","data":{}}`)
+	c.AwaitPongs()
+	fc.send(t, `{"type":"$pong","data":{}}`) // answers an earlier ping: allowed
+	if err := c.Ping(); err != nil {
+		t.Fatal(err)
+	}
+
+	fc.expect(t, TypePing)
+	fc.send(t, `{"type":"$pong","data":{}}`)
+	c.AwaitPongs()
 }

@@ -21,14 +21,14 @@ type protoState struct {
 	getOthersSent   int
 	othersReceived  int
 	ownJoined       int // own `$userJoined` frames received
-	pings           []*ping
-}
 
-// ping is one `$ping` sent and whether its `$pong` came.
-type ping struct {
-	at       time.Time
-	answered bool
-	timer    *time.Timer
+	// The heartbeat as the real client keeps it: one timer, restarted by every `$ping` and
+	// cleared by any `$pong`, so a `$pong` answers every ping sent before it.
+	pings     int         // `$ping` frames sent
+	pongs     int         // `$pong` frames received
+	pingAt    time.Time   // when the latest `$ping` was sent
+	pongSince bool        // a `$pong` arrived after the latest `$ping`
+	pingTimer *time.Timer // fires pongTimeout after the latest `$ping`
 }
 
 // receive checks one frame and, if the real client would accept it, records it, updates the
@@ -219,24 +219,26 @@ func (c *Client) onOthersReceived(f Frame) {
 	}
 }
 
-// onPong matches a `$pong` with the oldest unanswered `$ping`.
+// onPong clears the heartbeat timer like the real client; a `$pong` with no `$ping` before
+// it, or one that comes after the client would have given up, is a violation.
 func (c *Client) onPong(at time.Time) {
-	for _, p := range c.st.pings {
-		if p.answered {
-			continue
-		}
-
-		p.answered = true
-		p.timer.Stop()
-		if d := at.Sub(p.at); d > pongTimeout {
-			c.violateLocked("$pong came %v after its $ping (the client gives up after %v)",
-				d, pongTimeout)
-		}
-
+	st := &c.st
+	st.pongs++
+	if st.pongs > st.pings {
+		c.violateLocked("$pong without a $ping")
 		return
 	}
 
-	c.violateLocked("$pong without a $ping")
+	if st.pongSince {
+		return
+	}
+
+	st.pongSince = true
+	st.pingTimer.Stop()
+	if d := at.Sub(st.pingAt); d > pongTimeout {
+		c.violateLocked("$pong came %v after the $ping (the client gives up after %v)",
+			d, pongTimeout)
+	}
 }
 
 // shortRaw renders a raw frame for messages.

@@ -52,15 +52,22 @@ func (c *Client) write(kind int, b []byte) error {
 	return nil
 }
 
-// Ping sends the heartbeat frame; a `$pong` must come within 2 s or a violation is recorded.
+// Ping sends the heartbeat frame. As in the real client, a `$pong` must arrive within 2 s
+// of the latest `$ping` (any `$pong` counts), or a violation is recorded.
 func (c *Client) Ping() error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 
-	p := &ping{at: time.Now()}
 	c.mu.Lock()
-	c.st.pings = append(c.st.pings, p)
-	p.timer = time.AfterFunc(pongTimeout, func() { c.pongMissed(p) })
+	st := &c.st
+	if st.pingTimer != nil {
+		st.pingTimer.Stop()
+	}
+
+	st.pings++
+	seq, at := st.pings, time.Now()
+	st.pingAt, st.pongSince = at, false
+	st.pingTimer = time.AfterFunc(pongTimeout, func() { c.pongMissed(seq, at) })
 	c.mu.Unlock()
 
 	_ = c.conn.SetWriteDeadline(time.Now().Add(writeWait))
@@ -71,14 +78,15 @@ func (c *Client) Ping() error {
 	return nil
 }
 
-// pongMissed runs 2 s after a ping; the real client would now close its socket for good.
-func (c *Client) pongMissed(p *ping) {
+// pongMissed runs 2 s after ping number seq; if that ping is still the latest and no `$pong`
+// came, the real client would now close its socket for good.
+func (c *Client) pongMissed(seq int, at time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 
-	if !p.answered && c.closed == nil {
+	if c.st.pings == seq && !c.st.pongSince && c.closed == nil {
 		c.violateLocked("no $pong within %v of the $ping sent at %s (the client closes "+
-			"its socket and never reconnects)", pongTimeout, p.at.Format("15:04:05.000"))
+			"its socket and never reconnects)", pongTimeout, at.Format("15:04:05.000"))
 	}
 }
 

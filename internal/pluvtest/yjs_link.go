@@ -1,43 +1,20 @@
 package pluvtest
 
 import (
-	"bytes"
-	"errors"
+	"fmt"
+
+	"github.com/caddy-pluv/caddy-pluv/yjs"
 )
 
-// This file links the client to a Yjs engine. Until branch `yjs` delivers yjs.Store, states
-// are only checked to be non-empty base64 and the document cannot merge updates: Doc()
-// returns the last full state plus nothing, which costs the tests every convergence check.
+// newUpdateStore makes the store behind a client's document: our yjs engine, uncapped.
+func newUpdateStore() updateStore { return yjs.NewStore(yjs.Options{}) }
 
-func newUpdateStore() updateStore { return &lastState{} }
-
-// validUpdate reports whether b is a Yjs v1 update.
+// validUpdate reports whether b decodes as a Yjs v1 update, by applying it to a fresh store
+// (structs waiting for missing history are kept there, not refused).
 func validUpdate(b []byte) error {
-	if len(b) < 2 {
-		return errors.New("shorter than an empty update")
+	if _, err := yjs.NewStore(yjs.Options{}).Apply(b); err != nil {
+		return fmt.Errorf("yjs: %w", err)
 	}
 
 	return nil
 }
-
-// lastState keeps only the first update applied.
-type lastState struct{ state []byte }
-
-func (s *lastState) Apply(u []byte) ([]byte, error) {
-	if s.state == nil {
-		s.state = bytes.Clone(u)
-		return u, nil
-	}
-
-	return nil, nil
-}
-
-func (s *lastState) Encode() []byte {
-	if s.state == nil {
-		return []byte{0, 0}
-	}
-
-	return s.state
-}
-
-func (s *lastState) IsEmpty() bool { return s.state == nil }
