@@ -29,10 +29,16 @@ func nodeProject(t *testing.T) (dir, node string) {
 		missing = "node is not on PATH"
 	}
 
+	var absent []string
 	for _, pkg := range []string{"yjs", "ws"} {
 		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil {
-			missing = "js/node_modules is missing " + pkg + " (run npm ci --prefix js)"
+			absent = append(absent, pkg)
 		}
+	}
+
+	if len(absent) > 0 {
+		missing = "js/node_modules lacks " + strings.Join(absent, " and ") +
+			" (run npm ci --prefix js)"
 	}
 
 	if missing == "" {
