@@ -90,6 +90,8 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"unknown", "pluv {\n  bogus 1\n}", `unknown subdirective "bogus"`, 2},
 		{"duplicate", "pluv {\n name a\n name b\n}", `duplicate subdirective "name"`, 3},
 		{"bad int", "pluv {\n max_presence_size -1\n}", "non-negative integer", 2},
+		{"bad size", "pluv {\n max_presence_size none\n}", "non-negative integer", 2},
+		{"size args", "pluv {\n max_presence_size off 1\n}", "wrong argument count", 2},
 		{"bad duration", "pluv {\n ping_timeout soon\n}", "positive duration", 2},
 		{"two args", "pluv {\n storage_dir a b\n}", "wrong argument count", 2},
 		{"strict arg", "pluv {\n strict_events yes\n}", "wrong argument count", 2},
@@ -251,5 +253,17 @@ func TestCaddyfileAdapt(t *testing.T) {
 				t.Fatalf("error %v, want it to contain %q", err, want)
 			}
 		})
+	}
+}
+
+func TestPresenceSizeOff(t *testing.T) {
+	var h Handler
+	err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser("pluv {\n max_presence_size off\n}"))
+	if err != nil || h.MaxPresenceSize != -1 {
+		t.Fatalf("max_presence_size off: %d %v", h.MaxPresenceSize, err)
+	}
+	s, err := h.Config.compile()
+	if err != nil || s.maxPresenceSize != 0 {
+		t.Fatalf("compiled cap %d (%v), want 0 (off)", s.maxPresenceSize, err)
 	}
 }

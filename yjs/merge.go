@@ -15,6 +15,7 @@ type deltaBuilder struct {
 // sizeHint is the update's length, used to size the buffer for new blocks.
 func (s *Store) merge(u *Update, sizeHint int) *deltaBuilder {
 	d := &deltaBuilder{}
+	s.txn.delta = d
 	arena := make([]byte, 0, sizeHint+16)
 	for i := range u.Structs {
 		run := &u.Structs[i]
@@ -34,6 +35,12 @@ func (s *Store) merge(u *Update, sizeHint int) *deltaBuilder {
 	for i := range u.Deletes {
 		s.addDeletes(&u.Deletes[i], d)
 	}
+	slices.SortStableFunc(s.txn.alts, func(a, b alt) int {
+		if c := cmpUint(a.c.id, b.c.id); c != 0 {
+			return c
+		}
+		return cmpUint(a.st.ID.Clock, b.st.ID.Clock)
+	})
 	s.drain()
 	return d
 }
@@ -47,8 +54,13 @@ func (s *Store) addStruct(c *client, st *Struct, d *deltaBuilder, arena []byte) 
 	cursor := max(st.ID.Clock, c.state)
 	pend := c.blocks[c.nInt:]
 	idx := c.nInt + sort.Search(len(pend), func(k int) bool { return pend[k].end() > cursor })
+	overlaps := false
 	for cursor < end {
 		if idx < len(c.blocks) && c.blocks[idx].clock <= cursor {
+			if !overlaps {
+				overlaps = true
+				s.txn.alts = append(s.txn.alts, alt{c: c, st: st})
+			}
 			cursor = c.blocks[idx].end()
 			idx++
 			continue

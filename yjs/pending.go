@@ -20,10 +20,14 @@ func (s *Store) drain() {
 				break // a gap: wait for the client's own missing structs
 			}
 			if dep, ok := s.missing(c, b); ok {
+				if a := s.findAlt(c, c.state); a != nil && s.takeOver(c, a) {
+					continue
+				}
 				s.wait(c, dep)
 				break
 			}
 			s.touch(c)
+			s.resend(c, b)
 			c.nInt++
 			c.pendEnc -= len(b.enc)
 			s.advance(c, b.end())
@@ -34,17 +38,25 @@ func (s *Store) drain() {
 // missing returns a client whose integration b waits for, if any.
 func (s *Store) missing(c *client, b *block) (uint64, bool) {
 	h := parseHead(b.enc)
-	if !h.isItem() {
+	return s.missingOf(c, h.info, h.origin, h.right, h.parentIsName, h.parent)
+}
+
+// missingOf returns a client whose integration an item of c with these references waits
+// for, if any (yjs's getMissing).
+func (s *Store) missingOf(c *client, info byte, origin, right ID, parentIsName bool,
+	parent ID,
+) (uint64, bool) {
+	if r := info & infoRefMask; r == RefGC || r == RefSkip {
 		return 0, false
 	}
-	if h.info&InfoOrigin != 0 && s.lacks(c, h.origin) {
-		return h.origin.Client, true
+	if info&InfoOrigin != 0 && s.lacks(c, origin) {
+		return origin.Client, true
 	}
-	if h.info&InfoRightOrigin != 0 && s.lacks(c, h.right) {
-		return h.right.Client, true
+	if info&InfoRightOrigin != 0 && s.lacks(c, right) {
+		return right.Client, true
 	}
-	if h.info&(InfoOrigin|InfoRightOrigin) == 0 && !h.parentIsName && s.lacks(c, h.parent) {
-		return h.parent.Client, true
+	if info&(InfoOrigin|InfoRightOrigin) == 0 && !parentIsName && s.lacks(c, parent) {
+		return parent.Client, true
 	}
 	return 0, false
 }

@@ -59,7 +59,8 @@ type client struct {
 	blocked   bool     // the first pending block waits for blockedOn
 	blockedOn uint64
 
-	txnID uint64 // last transaction that saved this client
+	txnID  uint64 // last transaction that saved this client
+	overID uint64 // last transaction in which a take-over advanced this client
 }
 
 // block is one stored struct: its clock range and its v1 encoding at offset 0.

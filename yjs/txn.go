@@ -12,6 +12,8 @@ type txn struct {
 	snaps []clientSnap
 	ops   []undoOp
 	work  []*client // clients whose first pending block may have become integrable
+	alts  []alt     // parts of the update that overlap pending blocks (see takeOver)
+	delta *deltaBuilder
 }
 
 // storeCounters are the store-wide counters an Apply changes.
@@ -41,6 +43,7 @@ const (
 	opInsertBlock               // a block was inserted at c.blocks[idx]
 	opMergeBlock                // c.blocks[idx] grew; old holds it before
 	opReplaceDels               // c.dels[idx] replaced the ranges in dels
+	opTakeOver                  // c.blocks[idx:idx+n] replaced the blocks in blocks
 )
 
 // undoOp is one structural change.
@@ -52,6 +55,8 @@ type undoOp struct {
 	prefix []byte  // opMergeBlock: the count bytes at old.enc[prefAt:] before
 	prefAt int     // opMergeBlock
 	dels   []Range // opReplaceDels: the ranges that were replaced
+	blocks []block // opTakeOver: the blocks that were replaced
+	n      int     // opTakeOver: how many blocks replaced them
 }
 
 // begin starts journaling an Apply.
@@ -63,6 +68,7 @@ func (s *Store) begin() {
 	s.txn.snaps = s.txn.snaps[:0]
 	s.txn.ops = s.txn.ops[:0]
 	s.txn.work = s.txn.work[:0]
+	s.txn.alts = s.txn.alts[:0]
 }
 
 // touch saves a client's counters before its first change in this Apply and takes its
@@ -117,6 +123,8 @@ func (s *Store) commit(u *Update) {
 	}
 	s.txn.snaps = s.txn.snaps[:0]
 	s.txn.ops = s.txn.ops[:0]
+	s.txn.alts = s.txn.alts[:0]
+	s.txn.delta = nil
 }
 
 // rollback undoes every change of the Apply in progress.
@@ -135,6 +143,8 @@ func (s *Store) rollback() {
 			c.blocks[op.idx] = op.old
 		case opReplaceDels:
 			c.dels = slices.Replace(c.dels, op.idx, op.idx+1, op.dels...)
+		case opTakeOver:
+			c.blocks = slices.Replace(c.blocks, op.idx, op.idx+op.n, op.blocks...)
 		}
 	}
 	for i := range s.txn.snaps {
@@ -150,6 +160,8 @@ func (s *Store) rollback() {
 	s.structBytes, s.dsBytes, s.pending = sv.structBytes, sv.dsBytes, sv.pending
 	s.txn.snaps = s.txn.snaps[:0]
 	s.txn.ops = s.txn.ops[:0]
+	s.txn.alts = s.txn.alts[:0]
+	s.txn.delta = nil
 }
 
 // hasRootItem reports whether an update holds an item whose parent is a named root.
