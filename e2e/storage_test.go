@@ -83,8 +83,8 @@ func TestStorageDeltas(t *testing.T) {
 	// A late joiner's full state is what everyone's document holds.
 	cy := r.user("cy", "cy", nil)
 	for _, c := range []*pluvtest.Client{ann, bob} {
-		if !bytes.Equal(c.Doc(), cy.Doc()) {
-			t.Fatalf("%s's document differs from the room's full state", c.Name())
+		if err := pluvtest.SameDoc(c.Doc(), cy.Doc()); err != nil {
+			t.Fatalf("%s's document differs from the room's full state: %v", c.Name(), err)
 		}
 	}
 }
