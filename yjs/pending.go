@@ -14,19 +14,25 @@ func (s *Store) drain() {
 	for len(s.txn.work) > 0 {
 		c := s.txn.work[len(s.txn.work)-1]
 		s.txn.work = s.txn.work[:len(s.txn.work)-1]
-		for c.nInt < len(c.blocks) {
-			b := &c.blocks[c.nInt]
+		for len(c.pend) > 0 {
+			b := &c.pend[0]
 			if b.clock != c.state {
 				break // a gap: wait for the client's own missing structs
 			}
 			if dep, ok := s.missing(c, b); ok {
+				if a := s.findAlt(c, c.state); a != nil && s.takeOver(c, a) {
+					continue
+				}
 				s.wait(c, dep)
 				break
 			}
 			s.touch(c)
-			c.nInt++
-			c.pendEnc -= len(b.enc)
-			s.advance(c, b.end())
+			s.resend(c, b)
+			s.txn.ops = append(s.txn.ops, undoOp{kind: opIntegrate, c: c, pend: c.pend})
+			c.pendBytes -= blockCost(b)
+			c.ints = append(c.ints, *b)
+			c.pend = popFront(c.pend)
+			s.advance(c, c.state+c.ints[len(c.ints)-1].length)
 		}
 	}
 }
@@ -34,17 +40,25 @@ func (s *Store) drain() {
 // missing returns a client whose integration b waits for, if any.
 func (s *Store) missing(c *client, b *block) (uint64, bool) {
 	h := parseHead(b.enc)
-	if !h.isItem() {
+	return s.missingOf(c, h.info, h.origin, h.right, h.parentIsName, h.parent)
+}
+
+// missingOf returns a client whose integration an item of c with these references waits
+// for, if any (yjs's getMissing).
+func (s *Store) missingOf(c *client, info byte, origin, right ID, parentIsName bool,
+	parent ID,
+) (uint64, bool) {
+	if r := info & infoRefMask; r == RefGC || r == RefSkip {
 		return 0, false
 	}
-	if h.info&InfoOrigin != 0 && s.lacks(c, h.origin) {
-		return h.origin.Client, true
+	if info&InfoOrigin != 0 && s.lacks(c, origin) {
+		return origin.Client, true
 	}
-	if h.info&InfoRightOrigin != 0 && s.lacks(c, h.right) {
-		return h.right.Client, true
+	if info&InfoRightOrigin != 0 && s.lacks(c, right) {
+		return right.Client, true
 	}
-	if h.info&(InfoOrigin|InfoRightOrigin) == 0 && !h.parentIsName && s.lacks(c, h.parent) {
-		return h.parent.Client, true
+	if info&(InfoOrigin|InfoRightOrigin) == 0 && !parentIsName && s.lacks(c, parent) {
+		return parent.Client, true
 	}
 	return 0, false
 }
@@ -74,7 +88,7 @@ func (s *Store) advance(c *client, state uint64) {
 	c.state = state
 	i := sort.Search(len(c.dels), func(k int) bool { return c.dels[k].End() > old })
 	for ; i < len(c.dels) && c.dels[i].End() <= state; i++ {
-		c.pendDel -= rangeSize(c.dels[i])
+		c.pendDel -= rangeCost(c.dels[i])
 	}
 	if len(c.waiters) == 0 {
 		return
@@ -87,4 +101,12 @@ func (s *Store) advance(c *client, state uint64) {
 		}
 	}
 	c.waiters = nil
+}
+
+// popFront drops the first pending block without moving the others.
+func popFront(pend []block) []block {
+	if len(pend) == 1 {
+		return nil
+	}
+	return pend[1:]
 }

@@ -89,8 +89,10 @@ func (d *decoder) readStruct(client, clock uint64) (Struct, error) {
 		if err == nil && s.Length == 0 && ref == RefGC {
 			err = errZeroLength
 		}
-	default:
+	case RefDeleted, RefJSON, RefBinary, RefString, RefEmbed, RefFormat, RefType, RefAny, RefDoc:
 		err = d.readItem(&s)
+	default:
+		return Struct{}, errRef
 	}
 	if err != nil {
 		return Struct{}, err

@@ -1,11 +1,14 @@
-// Generates yjs/testdata/golden.json: v1 updates made by the real yjs (pinned in
-// js/package.json) together with a description of every struct and delete range as yjs
-// itself decodes them. The Go tests decode each update, compare the decoded fields with
-// the description and check that encoding gives back the exact bytes.
+// Generates the golden vectors in this directory from the real yjs and lib0 (pinned in
+// js/package.json):
+//   golden.json  v1 updates with a description of every struct and delete range as yjs
+//                itself decodes them; the Go tests decode each update, compare the fields
+//                and check that encoding gives back the exact bytes.
+//   lib0.json    var-uints, var-ints, var-strings and any values as lib0 writes them.
 //
 // Run from the repository root after `npm ci --prefix js`:
-//   node yjs/testdata/gen.mjs > yjs/testdata/golden.json
+//   node yjs/testdata/gen.mjs
 import { createRequire } from 'node:module'
+import { writeFileSync } from 'node:fs'
 
 const require = createRequire(new URL('../../js/package.json', import.meta.url))
 const Y = require('yjs')
@@ -264,4 +267,27 @@ function encodeSV (map) {
   return encoding.toUint8Array(enc)
 }
 
-process.stdout.write(JSON.stringify(vectors, null, 1) + '\n')
+const out = (name, v) => writeFileSync(new URL(name, import.meta.url), JSON.stringify(v, null, 1) + '\n')
+out('golden.json', vectors)
+
+// lib0 primitives: each value with the bytes lib0 writes for it.
+const bytesOf = (write) => {
+  const enc = encoding.createEncoder()
+  write(enc)
+  return Buffer.from(encoding.toUint8Array(enc)).toString('hex')
+}
+const lib0 = []
+for (const v of [0, 1, 127, 128, 300, 16383, 16384, 2 ** 21, 2 ** 32 - 1, 2 ** 32, 2 ** 49, Number.MAX_SAFE_INTEGER]) {
+  lib0.push({ kind: 'varuint', value: String(v), hex: bytesOf(e => encoding.writeVarUint(e, v)) })
+}
+for (const v of [0, -0, 1, -1, 63, -63, 64, -64, 8191, 8192, -8193, 2 ** 31 - 1, -(2 ** 31), 2 ** 40, -(2 ** 52), Number.MAX_SAFE_INTEGER]) {
+  lib0.push({ kind: 'varint', value: Object.is(v, -0) ? '-0' : String(v), hex: bytesOf(e => encoding.writeVarInt(e, v)) })
+}
+for (const v of ['', 'a', 'héllo', '中文', '😀 𝄞 👩‍👩‍👧', 'x'.repeat(200)]) {
+  lib0.push({ kind: 'varstring', value: v, hex: bytesOf(e => encoding.writeVarString(e, v)) })
+}
+const anys = [undefined, null, 0, -0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 0.5, -1.5e-7, 0.1, 1e300, NaN,
+  Infinity, -Infinity, 2n ** 63n - 1n, -(2n ** 63n), false, true, '', 's😀', new Uint8Array([0, 1, 255]),
+  [], {}, [1, 'a', [null, [undefined]]], { a: 1, b: { c: [true, false] }, '': new Uint8Array(0), '😀': 0.25 }]
+for (const v of anys) lib0.push({ kind: 'any', value: describeAny(v), hex: bytesOf(e => encoding.writeAny(e, v)) })
+out('lib0.json', lib0)
