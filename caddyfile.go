@@ -32,7 +32,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    room               <placeholder>
 //	    max_room_id_length <bytes>
 //	    storage_dir        <path>
-//	    max_presence_size  <bytes>
+//	    max_presence_size  <bytes>|off
 //	    max_storage_size   <base64 characters>
 //	    max_pending        <bytes>
 //	    ping_timeout       <duration>
@@ -93,6 +93,14 @@ func (h *Handler) unmarshalOption(d *caddyfile.Dispenser, sub string) error {
 	case "max_room_id_length":
 		err = intArg(d, &h.MaxRoomIDLength)
 	case "max_presence_size":
+		if d.CountRemainingArgs() == 1 {
+			d.NextArg()
+			if d.Val() == "off" {
+				h.MaxPresenceSize = -1
+				return nil
+			}
+			d.Prev()
+		}
 		err = intArg(d, &h.MaxPresenceSize)
 	case "max_storage_size":
 		err = intArg(d, &h.MaxStorageSize)
@@ -114,12 +122,7 @@ func (h *Handler) unmarshalOption(d *caddyfile.Dispenser, sub string) error {
 		err = unmarshalAuth(d, h.Auth)
 	case "event":
 		var ev EventConfig
-		if ev, err = unmarshalEvent(d); err == nil {
-			for _, prev := range h.Events {
-				if prev.Name == ev.Name {
-					return d.Errf("event %s defined twice", ev.Name)
-				}
-			}
+		if ev, err = unmarshalEvent(d, h.Events); err == nil {
 			h.Events = append(h.Events, ev)
 		}
 	default:

@@ -6,8 +6,8 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 )
 
-// unmarshalEvent parses `event <NAME> { ... }`.
-func unmarshalEvent(d *caddyfile.Dispenser) (EventConfig, error) {
+// unmarshalEvent parses `event <NAME> { ... }`; defined are the events before it.
+func unmarshalEvent(d *caddyfile.Dispenser, defined []EventConfig) (EventConfig, error) {
 	var ev EventConfig
 	if !d.NextArg() {
 		return ev, d.ArgErr()
@@ -15,6 +15,11 @@ func unmarshalEvent(d *caddyfile.Dispenser) (EventConfig, error) {
 	ev.Name = d.Val()
 	if !validEventName(ev.Name) {
 		return ev, d.Errf("invalid event name %q", ev.Name)
+	}
+	for _, prev := range defined {
+		if prev.Name == ev.Name {
+			return ev, d.Errf("event %s defined twice", ev.Name)
+		}
 	}
 	if d.NextArg() {
 		return ev, d.ArgErr()
@@ -146,6 +151,7 @@ func unmarshalField(d *caddyfile.Dispenser) (Field, error) {
 		}
 		inner.Fields = fields
 	} else if d.NextBlock(d.Nesting()) {
+		d.Prev()
 		return f, d.Errf("field %q: only objects take a block", f.Name)
 	}
 	if _, err := fieldSchema(f); err != nil {

@@ -37,7 +37,7 @@ type Config struct {
 	// only (lost when the room empties).
 	StorageDir string `json:"storage_dir,omitempty"`
 	// MaxPresenceSize caps a session's merged presence, in bytes of compact JSON.
-	// Default 512; -1 disables the cap.
+	// Default 512; -1 (`off` in a Caddyfile) disables the cap.
 	MaxPresenceSize int `json:"max_presence_size,omitempty"`
 	// MaxStorageSize caps the room's full Yjs state, in base64 characters. Default
 	// 31457280 (30 MiB of text). Updates that would exceed it are refused.

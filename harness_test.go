@@ -52,6 +52,12 @@ func startServer(t *testing.T, c Config) (*Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startServerFor(t, srv)
+}
+
+// startServerFor serves srv over httptest and closes both at the end of the test.
+func startServerFor(t *testing.T, srv *Server) (*Server, string) {
+	t.Helper()
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)

@@ -2,7 +2,6 @@ package pluv
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,12 +10,9 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
-
-	"github.com/caddyserver/caddy/v2"
 )
 
 // errServerClosed is returned once the server has shut down.
@@ -291,7 +287,10 @@ func (srv *Server) load(rm *Room) {
 			zap.String("path", rm.path), zap.Error(err))
 		return
 	}
-	log.Info("room created", zap.Int("bytes", len(data)))
+	if data != nil {
+		log.Info("storage loaded", zap.String("path", rm.path), zap.Int("bytes", len(data)))
+	}
+	log.Info("room created")
 }
 
 // teardown removes rm once it has no session and writes its state to its file.
@@ -346,107 +345,4 @@ func (srv *Server) save(rm *Room, state []byte) {
 		return
 	}
 	log.Info("room saved", zap.Int("bytes", len(state)))
-}
-
-// janitor collects stale sessions and empty rooms until the server stops.
-func (srv *Server) janitor() {
-	defer close(srv.janitorDone)
-	for {
-		interval := min(max(srv.settings().pingTimeout/4, 10*time.Millisecond), 5*time.Second)
-		t := time.NewTimer(interval)
-		select {
-		case <-srv.stop:
-			t.Stop()
-			return
-		case <-t.C:
-		}
-		srv.collect()
-	}
-}
-
-// collect runs one janitor pass over every room.
-func (srv *Server) collect() {
-	srv.roomsMu.Lock()
-	rooms := make([]*Room, 0, len(srv.rooms))
-	for _, rm := range srv.rooms {
-		rooms = append(rooms, rm)
-	}
-	srv.roomsMu.Unlock()
-	now, timeout := time.Now(), srv.settings().pingTimeout
-	for _, rm := range rooms {
-		select {
-		case <-rm.ready:
-		default:
-			continue // still loading
-		}
-		if rm.collectStale(now, timeout) {
-			srv.teardown(rm)
-		}
-	}
-}
-
-// Close shuts the server down: sockets are closed with 1012 (the clients reconnect,
-// e.g. to the next process) and every room is written to its file. It waits for the
-// sockets until ctx is done.
-func (srv *Server) Close(ctx context.Context) error {
-	return srv.shutdown(ctx, CloseRestart, reasonRestart)
-}
-
-// Destruct is called by Caddy when the last handler using this server is unloaded: on
-// exit sockets get 1012 (the clients come back), otherwise a final 4001.
-func (srv *Server) Destruct() error {
-	code, reason := CloseHandlerRemoved, reasonHandlerRemoved
-	if caddy.Exiting() {
-		code, reason = CloseRestart, reasonRestart
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return srv.shutdown(ctx, code, reason)
-}
-
-// shutdown closes every session with code, saves every room and stops the janitor.
-func (srv *Server) shutdown(ctx context.Context, code int, reason string) error {
-	srv.stopOnce.Do(func() { close(srv.stop) })
-	srv.roomsMu.Lock()
-	srv.closed = true
-	rooms := srv.rooms
-	srv.rooms = map[string]*Room{}
-	var pending []chan struct{}
-	for _, ch := range srv.saving {
-		pending = append(pending, ch)
-	}
-	srv.roomsMu.Unlock()
-
-	var sessions []*session
-	for _, rm := range rooms {
-		<-rm.ready
-		rm.mu.Lock()
-		rm.closed = true
-		for _, s := range rm.sessions {
-			s.close(code, reason)
-			sessions = append(sessions, s)
-		}
-		state := rm.finalState()
-		rm.mu.Unlock()
-		if state != nil {
-			srv.save(rm, state)
-		}
-	}
-	var err error
-	for _, s := range sessions {
-		select {
-		case <-s.writeDone:
-		case <-ctx.Done():
-			err = fmt.Errorf("closing sessions: %w", ctx.Err())
-		}
-	}
-	for _, ch := range pending {
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			err = fmt.Errorf("waiting for room files: %w", ctx.Err())
-		}
-	}
-	<-srv.janitorDone
-	return err
 }

@@ -110,9 +110,22 @@ func (s *session) readPump(log *zap.Logger) {
 			}
 			break
 		}
-		s.room.handle(s, typ, b)
+		s.handleSafely(log, typ, b)
 	}
 	s.room.leave(s)
+}
+
+// handleSafely processes one frame; a panic (say, in an event resolver written in Go)
+// is logged with its stack and answered with `$error` instead of ending the process.
+func (s *session) handleSafely(log *zap.Logger, typ int, b []byte) {
+	defer func() {
+		if v := recover(); v != nil {
+			log.Error("recovered panic while handling a frame",
+				zap.Any("panic", v), zap.Stack("stack"))
+			s.room.sendError(s, "internal error")
+		}
+	}()
+	s.room.handle(s, typ, b)
 }
 
 // writePump writes queued frames, `$pong` first, each with a deadline, until the session

@@ -22,6 +22,9 @@ var errNameTooLong = errors.New("room file name too long")
 // file systems and cannot leave its directory: [a-z0-9-] stay, `_` becomes `__`, an
 // uppercase letter X becomes `_x`, and any other byte becomes `_-` and two hex digits.
 func roomFileName(id string) (string, error) {
+	if id == "" {
+		return "", errors.New("empty room id")
+	}
 	var b strings.Builder
 	for i := 0; i < len(id); i++ {
 		c := id[i]

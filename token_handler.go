@@ -175,7 +175,14 @@ func (th *TokenHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 		case "user":
 			var f TokenField
-			if !d.Args(&f.Name, &f.Value) || d.NextArg() {
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			f.Name = d.Val()
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			if f.Value = d.Val(); d.NextArg() {
 				return d.ArgErr()
 			}
 			for _, prev := range th.User {

@@ -1,0 +1,89 @@
+package pluv
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gorilla/websocket"
+)
+
+// TestRoomRegister embeds the server behind the caller's own upgrader and joins sockets
+// with [Room.Register].
+func TestRoomRegister(t *testing.T) {
+	srv, err := NewServer(Config{Auth: &AuthConfig{Secret: testSecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	regErr := make(chan error, 4)
+	var up websocket.Upgrader
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		rm, err := srv.GetRoom("embedded")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		regErr <- rm.Register(conn, r.URL.Query().Get("token"))
+	}))
+	startServerFor(t, srv) // closes srv at the end
+	defer hs.Close()
+	wsBase := "ws" + strings.TrimPrefix(hs.URL, "http")
+
+	good := dial(t, wsBase, "ignored", token(t, "embedded", map[string]string{"id": "u"}, ""))
+	if err := <-regErr; err != nil {
+		t.Fatal(err)
+	}
+	if reg := good.register(); reg.Room != "embedded" || string(reg.User) != `{"id":"u"}` {
+		t.Fatalf("$registered = %s", reg.raw)
+	}
+	bad := dial(t, wsBase, "ignored", "garbage")
+	if err := <-regErr; !errors.Is(err, errUnauthorized) {
+		t.Fatalf("Register error %v, want errUnauthorized", err)
+	}
+	bad.expect(msgError)
+	if code := bad.closeCode(); code != CloseUnauthorized {
+		t.Fatalf("close %d", code)
+	}
+}
+
+func TestServeHTTPPlainRequest(t *testing.T) {
+	srv, err := NewServer(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, base := startServerFor(t, srv)
+	resp, err := http.Get("http" + strings.TrimPrefix(base, "ws") + "/?room=r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUpgradeRequired {
+		t.Fatalf("status %d, want 426", resp.StatusCode)
+	}
+}
+
+func TestResolverPanicIsContained(t *testing.T) {
+	srv, base := startServer(t, Config{})
+	err := srv.Event("BOOM", Event{Resolver: func(context.Context, EventInput) (
+		map[string]any, error,
+	) {
+		panic("resolver bug")
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := dial(t, base, "r", "")
+	a.join(nil, nil)
+	a.send("BOOM", map[string]any{})
+	if e := a.expect(msgError); !strings.Contains(string(e.Data), "internal error") {
+		t.Fatalf("$error = %s", e.raw)
+	}
+	marker(t, a) // the session still works
+}
