@@ -32,6 +32,8 @@ type caddyConfig struct {
 	Global string
 	// Port is the port to listen on; 0 picks a free one.
 	Port int
+	// LogFile, when set, receives Caddy's logs (JSON lines, level INFO) instead of stderr.
+	LogFile string
 }
 
 // caddyServer is a running in-process Caddy.
@@ -125,16 +127,20 @@ func loadCaddy(t testing.TB, cfg caddyConfig, port int) (*caddyServer, error) {
 func caddyfileFor(t testing.TB, cfg caddyConfig, port int) string {
 	t.Helper()
 
-	level := "ERROR"
+	level, output := "ERROR", "stderr"
 	if os.Getenv("PLUV_E2E_DEBUG") != "" {
 		level = "DEBUG"
+	}
+
+	if cfg.LogFile != "" {
+		level, output = "INFO", "file "+cfg.LogFile
 	}
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "{\n\tadmin off\n\tpersist_config off\n\tauto_https off\n")
 	fmt.Fprintf(&b, "\tskip_install_trust\n\tgrace_period 2s\n")
 	fmt.Fprintf(&b, "\tstorage file_system %s\n", t.TempDir())
-	fmt.Fprintf(&b, "\tlog {\n\t\toutput stderr\n\t\tlevel %s\n\t}\n", level)
+	fmt.Fprintf(&b, "\tlog {\n\t\toutput %s\n\t\tlevel %s\n\t}\n", output, level)
 	if cfg.Global != "" {
 		fmt.Fprintf(&b, "%s\n", cfg.Global)
 	}

@@ -12,8 +12,10 @@ import (
 // pinging has its socket closed with a retryable code, the others get `$exit` for it and a
 // `$syncStateReceived` listing exactly the live sessions, while pinging sessions stay.
 func TestStaleSessionCollected(t *testing.T) {
-	r := startRoom(t, authBlock, "ping_timeout 400ms")
-	live := pluvtest.Options{PingEvery: 50 * time.Millisecond, Timeout: 10 * time.Second}
+	// The live sessions ping 15 times per timeout, so that a machine busy with other work
+	// does not make them look stale.
+	r := startRoom(t, authBlock, "ping_timeout 1500ms")
+	live := pluvtest.Options{PingEvery: 100 * time.Millisecond, Timeout: 10 * time.Second}
 
 	aliveOpts := live
 	aliveOpts.Token = userToken(t, r.id, "ann", "")

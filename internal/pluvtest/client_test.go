@@ -1,6 +1,7 @@
 package pluvtest
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -286,10 +287,6 @@ func TestClientErrorThenClose(t *testing.T) {
 // TestClientPongCoalesced: like the real client, one `$pong` after a burst of pings is
 // enough.
 func TestClientPongCoalesced(t *testing.T) {
-	old := pongTimeout
-	pongTimeout = 100 * time.Millisecond
-	t.Cleanup(func() { pongTimeout = old })
-
 	fs := newFakeServer(t)
 	c := MustDial(t, fs.url, Options{})
 	fc := fs.accept(t)
@@ -311,4 +308,65 @@ func TestClientPongCoalesced(t *testing.T) {
 	fc.expect(t, TypePing)
 	fc.send(t, `{"type":"$pong","data":{}}`)
 	c.AwaitPongs()
+}
+
+// TestClientDocument: the client's document follows `$storageReceived` and `$storageUpdated`
+// with the real Yjs engine, and a state that is not a Yjs update is a violation.
+func TestClientDocument(t *testing.T) {
+	hello := []byte{1, 1, 7, 0, 4, 1, 1, 't', 5, 'h', 'e', 'l', 'l', 'o', 0}
+	bang := []byte{1, 1, 7, 5, 0x84, 7, 4, 1, '!', 0}
+	fs := newFakeServer(t)
+	c := MustDial(t, fs.url, Options{})
+	fc := fs.accept(t)
+	fc.send(t, regA)
+	fc.expect(t, TypeInitializeSession)
+	fc.send(t, `{"type":"$storageReceived","data":{"changeKind":"unchanged","state":"`+
+		base64.StdEncoding.EncodeToString(hello)+`"}`+envA)
+	echo := fc.expect(t, TypeUpdateStorage)["data"].(map[string]any)
+	if err := SameDoc(mustB64(t, echo["update"]), hello); err != nil {
+		t.Fatalf("$initialized echo: %v", err)
+	}
+
+	fc.send(t, `{"type":"$storageUpdated","data":{"state":"`+
+		base64.StdEncoding.EncodeToString(bang)+`"}`+envA)
+	c.Await(TypeStorageUpdated)
+	if c.DocEmpty() {
+		t.Fatal("document is empty")
+	}
+
+	want := []byte{1, 2, 7, 0, 4, 1, 1, 't', 5, 'h', 'e', 'l', 'l', 'o', 0x84, 7, 4, 1, '!', 0}
+	if err := SameDoc(c.Doc(), want); err != nil {
+		t.Fatalf("document: %v", err)
+	}
+
+	if err := SameDoc(c.Doc(), hello); err == nil {
+		t.Fatal("SameDoc does not tell documents apart")
+	}
+}
+
+func TestClientBadYjsState(t *testing.T) {
+	fs := newFakeServer(t)
+	c, err := Dial(t.Context(), fs.url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	fc := fs.accept(t)
+	fc.send(t, regA)
+	fc.expect(t, TypeInitializeSession)
+	fc.send(t, `{"type":"$storageReceived","data":{"changeKind":"unchanged","state":"//8="}`+envA)
+	awaitViolation(t, c, "not a Yjs v1 update")
+}
+
+func mustB64(t *testing.T, v any) []byte {
+	t.Helper()
+
+	s, _ := v.(string)
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatalf("base64 %q: %v", s, err)
+	}
+
+	return b
 }

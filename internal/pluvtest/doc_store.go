@@ -73,3 +73,27 @@ func (c *Client) DocEmpty() bool {
 
 	return c.doc.store.IsEmpty()
 }
+
+// SameDoc reports whether two Yjs v1 updates hold the same document content: applying
+// either to a store holding the other adds nothing. Byte comparison is too strict, since one
+// document can be encoded with its structs split differently.
+func SameDoc(a, b []byte) error {
+	for _, pair := range [][2][]byte{{a, b}, {b, a}} {
+		s := newUpdateStore()
+		if _, err := s.Apply(pair[0]); err != nil {
+			return fmt.Errorf("applying first document: %w", err)
+		}
+
+		delta, err := s.Apply(pair[1])
+		if err != nil {
+			return fmt.Errorf("applying second document: %w", err)
+		}
+
+		if delta != nil {
+			return fmt.Errorf("documents differ: %d bytes of one are new to the other",
+				len(delta))
+		}
+	}
+
+	return nil
+}

@@ -1,6 +1,7 @@
 package pluvtest
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -31,13 +32,17 @@ func (c *Client) Send(typ string, data any) error {
 	return c.sendJSON(map[string]any{"type": typ, "data": data})
 }
 
+// sendJSON writes v as compact JSON the way JSON.stringify does: without Go's HTML escaping
+// of < > &, so sizes the server measures match the real client's.
 func (c *Client) sendJSON(v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("encoding frame: %w", err)
 	}
 
-	return c.write(websocket.TextMessage, b)
+	return c.write(websocket.TextMessage, bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 }
 
 func (c *Client) write(kind int, b []byte) error {
@@ -55,6 +60,11 @@ func (c *Client) write(kind int, b []byte) error {
 // Ping sends the heartbeat frame. As in the real client, a `$pong` must arrive within 2 s
 // of the latest `$ping` (any `$pong` counts), or a violation is recorded.
 func (c *Client) Ping() error {
+	return c.PingText(pingText)
+}
+
+// PingText is [Client.Ping] with another spelling of the `$ping` frame.
+func (c *Client) PingText(text string) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 
@@ -71,7 +81,7 @@ func (c *Client) Ping() error {
 	c.mu.Unlock()
 
 	_ = c.conn.SetWriteDeadline(time.Now().Add(writeWait))
-	if err := c.conn.WriteMessage(websocket.TextMessage, []byte(pingText)); err != nil {
+	if err := c.conn.WriteMessage(websocket.TextMessage, []byte(text)); err != nil {
 		return fmt.Errorf("writing ping: %w", err)
 	}
 
@@ -153,4 +163,19 @@ func (c *Client) UpdateStorage(update []byte) error {
 		"origin": nil,
 		"update": base64.StdEncoding.EncodeToString(update),
 	})
+}
+
+// NoteGetOthers records a `$getOthers` the test sends by hand (with [Client.SendRaw]), so
+// that its `$othersReceived` is expected. Call it before sending.
+func (c *Client) NoteGetOthers() {
+	c.mu.Lock()
+	c.st.getOthersSent++
+	c.mu.Unlock()
+}
+
+// NoteInitializeSession is [Client.NoteGetOthers] for a hand-made `$initializeSession`.
+func (c *Client) NoteInitializeSession() {
+	c.mu.Lock()
+	c.st.initSent++
+	c.mu.Unlock()
 }
