@@ -7,13 +7,6 @@ import (
 	"strings"
 )
 
-// deltaBuilder collects what an Apply added, to encode it as the effective delta.
-type deltaBuilder struct {
-	pieces    []Struct // new struct ranges, disjoint, in the order found
-	overrides []Struct // ranges sent again after a take-over; they win over pieces
-	dels      []ClientDeletes
-}
-
 // newBlock is a run of consecutive pieces (d.pieces[from:to]) that yjs would merge, on its
 // way into c.pend before index idx.
 type newBlock struct {
@@ -24,7 +17,8 @@ type newBlock struct {
 // merge adds the new parts of u to the store (journaled) and integrates what it can.
 // sizeHint is the update's length, used to size the buffer for new blocks.
 func (s *Store) merge(u *Update, sizeHint int) *deltaBuilder {
-	d := &deltaBuilder{}
+	d := &s.txn.builder
+	d.reset()
 	s.txn.delta = d
 	s.txn.sizeHint = sizeHint
 	forEachClient(u, &s.txn.cands, func(id uint64, cands []*Struct) {

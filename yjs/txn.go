@@ -15,10 +15,12 @@ type txn struct {
 	alts  []alt     // parts of the update that overlap pending blocks (see takeOver)
 	delta *deltaBuilder
 
-	cands    []*Struct  // scratch: one client's structs
-	news     []newBlock // scratch: one client's new blocks
-	arena    []byte     // encodings of the Apply's new blocks
-	sizeHint int        // length of the update, to size arena
+	update   Update       // the update being applied (slices reused)
+	builder  deltaBuilder // the delta being built (slices reused)
+	cands    []*Struct    // scratch: one client's structs
+	news     []newBlock   // scratch: one client's new blocks
+	arena    []byte       // encodings of the Apply's new blocks
+	sizeHint int          // length of the update, to size arena
 }
 
 // storeCounters are the store-wide counters an Apply changes.
@@ -141,6 +143,7 @@ func (t *txn) reset() {
 	t.work = t.work[:0]
 	t.delta = nil
 	t.arena = nil
+	t.builder.reset()
 }
 
 // removeAt deletes the blocks at the ascending positions pos in one pass.
