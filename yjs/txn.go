@@ -48,7 +48,7 @@ const (
 	opNewClient    opKind = iota // a client record was created at order[idx]
 	opInsertBlocks               // blocks were inserted at c.pend[pos...]
 	opMergeBlock                 // c.ints[idx] (inInts) or c.pend[idx] grew; old was it
-	opReplaceDels                // c.dels[idx] replaced the ranges in dels
+	opReplaceDels                // c.dels[idx:idx+n] replaced the ranges in dels
 	opIntegrate                  // c.pend[0] moved to c.ints; pend was c.pend
 	opTakeOver                   // a part was appended to c.ints; pend was c.pend, and
 	// pend[idx] was old if idx >= 0
@@ -66,6 +66,7 @@ type undoOp struct {
 	pos    []int           // opInsertBlocks: ascending positions of the inserted blocks
 	inInts bool            // opMergeBlock
 	dels   []Range         // opReplaceDels: the ranges that were replaced
+	n      int             // opReplaceDels: how many ranges replaced them
 	pend   []block         // opIntegrate, opTakeOver: c.pend before
 }
 
@@ -180,7 +181,7 @@ func (s *Store) rollback() {
 				c.pend[op.idx] = op.old
 			}
 		case opReplaceDels:
-			c.dels = slices.Replace(c.dels, op.idx, op.idx+1, op.dels...)
+			c.dels = slices.Replace(c.dels, op.idx, op.idx+op.n, op.dels...)
 		case opIntegrate, opTakeOver:
 			c.ints[len(c.ints)-1] = block{}
 			c.ints = c.ints[:len(c.ints)-1]
