@@ -9,9 +9,10 @@ import (
 // addDeleteSet unites the update's delete ranges with the store's, one pass per client,
 // and records the parts that were not deleted before in the delta.
 func (s *Store) addDeleteSet(ds []ClientDeletes, d *deltaBuilder) {
-	if !slices.IsSortedFunc(ds, func(a, b ClientDeletes) int { return cmp.Compare(a.Client, b.Client) }) {
+	byClient := func(a, b ClientDeletes) int { return cmp.Compare(a.Client, b.Client) }
+	if !slices.IsSortedFunc(ds, byClient) {
 		ds = slices.Clone(ds)
-		slices.SortStableFunc(ds, func(a, b ClientDeletes) int { return cmp.Compare(a.Client, b.Client) })
+		slices.SortStableFunc(ds, byClient)
 	}
 	for i := 0; i < len(ds); {
 		var rs []Range
