@@ -42,14 +42,11 @@ func (s *Store) merge(u *Update, sizeHint int) *deltaBuilder {
 // out) in clock order; a client written in several runs gets them all at once.
 func forEachClient(u *Update, scratch *[]*Struct, f func(uint64, []*Struct)) {
 	runs := u.Structs
-	sorted := slices.IsSortedFunc(runs, func(a, b ClientStructs) int {
-		return cmp.Compare(a.Client, b.Client)
-	})
-	if !sorted {
-		runs = slices.Clone(runs)
-		slices.SortStableFunc(runs, func(a, b ClientStructs) int {
-			return cmp.Compare(a.Client, b.Client)
-		})
+	up := func(a, b ClientStructs) int { return cmp.Compare(a.Client, b.Client) }
+	down := func(a, b ClientStructs) int { return cmp.Compare(b.Client, a.Client) }
+	if !slices.IsSortedFunc(runs, down) && !slices.IsSortedFunc(runs, up) {
+		runs = slices.Clone(runs) // yjs writes clients in descending order; others may not
+		slices.SortStableFunc(runs, up)
 	}
 	for i := 0; i < len(runs); {
 		j, cands := i, (*scratch)[:0]
