@@ -100,8 +100,9 @@ func NewStore(o Options) *Store {
 // update with exactly the struct and delete ranges the store did not have, or nil when
 // there were none. On any error the store is left as it was.
 func (s *Store) Apply(update []byte) (delta []byte, err error) {
-	u, err := DecodeUpdate(update)
-	if err != nil {
+	u := &s.txn.update
+	defer clearUpdate(u)
+	if err := decodeUpdate(update, u); err != nil {
 		return nil, fmt.Errorf("applying update: %w", err)
 	}
 	if err := checkRefs(u); err != nil {
@@ -114,8 +115,9 @@ func (s *Store) Apply(update []byte) (delta []byte, err error) {
 		s.rollback()
 		return nil, err
 	}
+	delta = d.encode(len(update))
 	s.commit(u)
-	return d.encode(), nil
+	return delta, nil
 }
 
 // checkCaps fails when the Apply grew the store or its pending part past the caps.
