@@ -13,10 +13,13 @@ import (
 // which mint their tokens with the demo token app's code (js/tokenapp).
 const interopSecret = "interop-test-secret"
 
-// interopSite is the site block: an authenticated pluv endpoint storing rooms in dir.
+// interopSite is the site block: an authenticated pluv endpoint storing rooms in dir. The send
+// queue is raised from 256 frames because the scripts make 2,000 edits in about a second, and
+// on a loaded machine the Node reader falls that far behind and gets dropped as slow (1013).
 func interopSite(dir string) string {
 	return fmt.Sprintf(`pluv {
 	storage_dir %s
+	send_queue 8192
 	auth {
 		secret %s
 		user {

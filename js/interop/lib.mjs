@@ -43,9 +43,14 @@ export function newClient({ ws, tokenApp, room, name }) {
       map: doc.getMap("map"),
       list: doc.getArray("list"),
     }),
-    heartbeatMs: 2_500, // more often than the real 10 s so a slow $pong shows up in tests
+    // Pings every 5 s instead of 10 s so a late $pong shows up within a short test; 4 s
+    // (not the real 2 s) tolerates a Node event loop stalled by a loaded test machine.
+    heartbeatMs: 5_000,
+    pongTimeoutMs: 4_000,
   });
   const stats = { name, sent: 0, relayed: 0, relayedFrames: 0, maxRelayed: 0, echoed: 0 };
+  const closes = []; // close codes of sockets the server closed (the client reconnects)
+  client.subscribe("ws:close", (ev) => closes.push(ev.code));
   client.doc.on("update", (update, origin) => {
     if (origin === null || origin === undefined) stats.sent += update.length;
   });
@@ -61,6 +66,7 @@ export function newClient({ ws, tokenApp, room, name }) {
   });
   client.event("$error", (env) => client.violations.push(`$error: ${env.data?.message}`));
   client.stats = stats;
+  client.closes = closes;
   client.resetStats = () =>
     Object.assign(stats, { sent: 0, relayed: 0, relayedFrames: 0, maxRelayed: 0, echoed: 0 });
   return client;
@@ -164,11 +170,15 @@ export function tick() {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Fails when a client saw a frame the real client would choke on, or missed a pong. */
+/**
+ * Fails when a client saw a frame the real client would choke on, missed a pong, or had its
+ * socket closed by the server (which would make it reconnect and resync in one big frame).
+ */
 export function checkHealthy(clients) {
   for (const c of clients) {
     if (c.violations.length) throw new Error(`${c.stats.name}: ${c.violations.join("; ")}`);
     if (c.pongTimeouts) throw new Error(`${c.stats.name}: ${c.pongTimeouts} pong timeouts`);
+    if (c.closes?.length) throw new Error(`${c.stats.name}: server closed with ${c.closes}`);
   }
 }
 
