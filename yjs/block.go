@@ -71,10 +71,22 @@ func mergeable(h *head, clientID, blockEnd uint64, p *Struct) bool {
 	return hasRight == p.HasRightOrigin() && (!hasRight || h.right == p.RightOrigin)
 }
 
-// tryMerge appends piece p to c.blocks[i] when yjs would merge them. The count at the
-// start of the block's content grows; the content bytes of p are appended.
-func (s *Store) tryMerge(c *client, i int, p *Struct) bool {
-	b := &c.blocks[i]
+// tryMerge appends piece p to c.ints[i] (inInts) or c.pend[i] when yjs would merge them.
+// The count at the start of the block's content grows; the content bytes of p are
+// appended.
+func (s *Store) tryMerge(c *client, inInts bool, i int, p *Struct) bool {
+	var b, next *block
+	if inInts {
+		b = &c.ints[i]
+		if len(c.pend) > 0 {
+			next = &c.pend[0]
+		}
+	} else {
+		b = &c.pend[i]
+		if i+1 < len(c.pend) {
+			next = &c.pend[i+1]
+		}
+	}
 	h := parseHead(b.enc)
 	if !mergeable(&h, c.id, b.end(), p) {
 		return false
@@ -85,9 +97,10 @@ func (s *Store) tryMerge(c *client, i int, p *Struct) bool {
 		addCount = uint64(len(p.Content.Text))
 	}
 	newCount := count + addCount
-	old := *b
-	s.txn.ops = append(s.txn.ops, undoOp{kind: opMergeBlock, c: c, idx: i, old: old,
-		prefix: append([]byte(nil), b.enc[h.contentAt:h.contentAt+w]...), prefAt: h.contentAt})
+	op := undoOp{kind: opMergeBlock, c: c, idx: i, inInts: inInts, old: *b, prefN: w,
+		prefAt: h.contentAt}
+	copy(op.prefix[:], b.enc[h.contentAt:h.contentAt+w])
+	s.txn.ops = append(s.txn.ops, op)
 
 	var enc []byte
 	if varUintLen(newCount) == w {
@@ -100,19 +113,19 @@ func (s *Store) tryMerge(c *client, i int, p *Struct) bool {
 		enc = append(enc, b.enc[h.contentAt+w:]...)
 		enc = append(enc, body...)
 	}
-	next := b.end() + p.Length
-	if i+1 < len(c.blocks) {
-		c.removeGap(c.blocks[i+1].clock - b.end())
-		c.addGap(c.blocks[i+1].clock - next)
+	newEnd := b.end() + p.Length
+	if next != nil {
+		c.removeGap(next.clock - b.end())
+		c.addGap(next.clock - newEnd)
 	}
 	c.encBytes += len(enc) - len(b.enc)
-	if i >= c.nInt {
-		c.pendEnc += len(enc) - len(b.enc)
+	if !inInts {
+		c.pendBytes += len(enc) - len(b.enc)
 	}
 	b.length += p.Length
 	b.enc = enc
-	if i < c.nInt { // the block is integrated, so the piece is too
-		s.advance(c, next)
+	if inInts { // the block is integrated, so the piece is too
+		s.advance(c, newEnd)
 	}
 	return true
 }
@@ -134,4 +147,16 @@ func mergeBody(p *Struct) []byte {
 		return enc[n:]
 	}
 	return nil // GC and Deleted carry only their length
+}
+
+func (c *client) addGap(g uint64) {
+	n, b := gapCost(g)
+	c.nGaps += n
+	c.gapBytes += b
+}
+
+func (c *client) removeGap(g uint64) {
+	n, b := gapCost(g)
+	c.nGaps -= n
+	c.gapBytes -= b
 }

@@ -1,9 +1,7 @@
 package yjs
 
 import (
-	"cmp"
 	"fmt"
-	"slices"
 	"sort"
 )
 
@@ -15,27 +13,32 @@ func (s *Store) Encode() []byte {
 	out = AppendVarUint(out, uint64(s.nStructClients))
 	for i := len(s.order) - 1; i >= 0; i-- {
 		c := s.order[i]
-		if len(c.blocks) == 0 {
+		if c.nBlocks() == 0 {
 			continue
 		}
-		out = AppendVarUint(out, uint64(len(c.blocks)+c.nGaps))
+		out = AppendVarUint(out, uint64(c.nBlocks()+c.nGaps))
 		out = AppendVarUint(out, c.id)
-		out = AppendVarUint(out, c.blocks[0].clock)
-		out = appendBlocks(out, c.blocks)
+		out = AppendVarUint(out, c.first().clock)
+		out = appendBlocks(out, c.ints, 0)
+		prev := c.state
+		if len(c.ints) == 0 {
+			prev = c.pend[0].clock
+		}
+		out = appendBlocks(out, c.pend, prev)
 	}
 	return s.appendDeletes(out)
 }
 
-// appendBlocks writes blocks with a Skip struct for every gap between them.
-func appendBlocks(out []byte, blocks []block) []byte {
+// appendBlocks writes blocks, the first of which follows clock prev, with a Skip struct
+// for every gap.
+func appendBlocks(out []byte, blocks []block, prev uint64) []byte {
 	for i := range blocks {
-		if i > 0 {
-			if g := blocks[i].clock - blocks[i-1].end(); g > 0 {
-				out = append(out, RefSkip)
-				out = AppendVarUint(out, g)
-			}
+		if g := blocks[i].clock - prev; g > 0 {
+			out = append(out, RefSkip)
+			out = AppendVarUint(out, g)
 		}
 		out = append(out, blocks[i].enc...)
+		prev = blocks[i].end()
 	}
 	return out
 }
@@ -88,11 +91,19 @@ func (s *Store) EncodeDiff(sv []byte) ([]byte, error) {
 	for i := len(s.order) - 1; i >= 0; i-- {
 		c := s.order[i]
 		from := peer[c.id]
-		k := sort.Search(len(c.blocks), func(k int) bool { return c.blocks[k].end() > from })
-		if k == len(c.blocks) {
+		ints, pend := c.ints, c.pend
+		k := sort.Search(len(ints), func(k int) bool { return ints[k].end() > from })
+		if k < len(ints) {
+			ints = ints[k:]
+		} else {
+			ints = nil
+			k := sort.Search(len(pend), func(k int) bool { return pend[k].end() > from })
+			pend = pend[k:]
+		}
+		if len(ints)+len(pend) == 0 {
 			continue
 		}
-		if body, err = appendRunFrom(body, c, k, from); err != nil {
+		if body, err = appendRunFrom(body, c.id, ints, pend, from); err != nil {
 			return nil, fmt.Errorf("encoding diff: %w", err)
 		}
 		n++
@@ -102,93 +113,47 @@ func (s *Store) EncodeDiff(sv []byte) ([]byte, error) {
 	return s.appendDeletes(out), nil
 }
 
-// appendRunFrom writes client c's run from clock from on, starting at block k.
-func appendRunFrom(out []byte, c *client, k int, from uint64) ([]byte, error) {
-	blocks := c.blocks[k:]
-	count := len(blocks)
-	for i := 1; i < len(blocks); i++ {
-		if blocks[i].clock > blocks[i-1].end() {
-			count++
+// appendRunFrom writes a client's run from clock from on: the blocks ints then pend, the
+// first of which ends past from and is sliced if it starts before it.
+func appendRunFrom(out []byte, clientID uint64, ints, pend []block, from uint64) ([]byte, error) {
+	var first *block
+	if len(ints) > 0 {
+		first = &ints[0]
+	} else {
+		first = &pend[0]
+	}
+	count := len(ints) + len(pend)
+	prev := first.clock
+	for _, blocks := range [2][]block{ints, pend} {
+		for i := range blocks {
+			if blocks[i].clock > prev {
+				count++
+			}
+			prev = blocks[i].end()
 		}
 	}
-	first := &blocks[0]
 	out = AppendVarUint(out, uint64(count))
-	out = AppendVarUint(out, c.id)
+	out = AppendVarUint(out, clientID)
 	out = AppendVarUint(out, max(from, first.clock))
+	start := first.clock
 	if first.clock < from {
-		st, err := decodeBlock(c.id, first)
+		st, err := decodeBlock(clientID, first)
 		if err != nil {
 			return nil, err
 		}
 		st = sliceStruct(st, from-first.clock)
 		out = AppendStruct(out, &st)
-		blocks = blocks[1:]
-		if len(blocks) > 0 {
-			if g := blocks[0].clock - first.end(); g > 0 {
-				out = append(out, RefSkip)
-				out = AppendVarUint(out, g)
-			}
+		start = first.end()
+		if len(ints) > 0 {
+			ints = ints[1:]
+		} else {
+			pend = pend[1:]
 		}
 	}
-	return appendBlocks(out, blocks), nil
-}
-
-// encode returns the effective delta, or nil when nothing was new.
-func (d *deltaBuilder) encode() []byte {
-	if len(d.pieces) == 0 && len(d.dels) == 0 {
-		return nil
+	out = appendBlocks(out, ints, start)
+	end := start
+	if len(ints) > 0 {
+		end = ints[len(ints)-1].end()
 	}
-	slices.SortStableFunc(d.pieces, func(a, b Struct) int {
-		if c := cmp.Compare(b.ID.Client, a.ID.Client); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID.Clock, b.ID.Clock)
-	})
-	u := Update{}
-	for i := 0; i < len(d.pieces); {
-		j := i + 1
-		for j < len(d.pieces) && d.pieces[j].ID.Client == d.pieces[i].ID.Client {
-			j++
-		}
-		u.Structs = append(u.Structs, runWithSkips(d.pieces[i:j]))
-		i = j
-	}
-	u.Deletes = groupDeletes(d.dels)
-	return u.Encode()
-}
-
-// groupDeletes sorts new delete ranges by client (descending) and clock, one entry per
-// client.
-func groupDeletes(dels []ClientDeletes) []ClientDeletes {
-	slices.SortStableFunc(dels, func(a, b ClientDeletes) int {
-		return cmp.Compare(b.Client, a.Client)
-	})
-	out := dels[:0]
-	for _, cd := range dels {
-		if n := len(out); n > 0 && out[n-1].Client == cd.Client {
-			out[n-1].Ranges = append(out[n-1].Ranges, cd.Ranges...)
-			continue
-		}
-		out = append(out, cd)
-	}
-	for _, cd := range out {
-		slices.SortFunc(cd.Ranges, func(a, b Range) int { return cmp.Compare(a.Clock, b.Clock) })
-	}
-	return out
-}
-
-// runWithSkips makes one client run of sorted, disjoint pieces, filling gaps with Skips.
-func runWithSkips(pieces []Struct) ClientStructs {
-	run := ClientStructs{Client: pieces[0].ID.Client, Clock: pieces[0].ID.Clock}
-	run.Structs = make([]Struct, 0, len(pieces))
-	for i := range pieces {
-		if i > 0 && pieces[i].ID.Clock > pieces[i-1].End() {
-			prev := pieces[i-1].End()
-			run.Structs = append(run.Structs, Struct{
-				ID: ID{run.Client, prev}, Length: pieces[i].ID.Clock - prev, Info: RefSkip,
-			})
-		}
-		run.Structs = append(run.Structs, pieces[i])
-	}
-	return run
+	return appendBlocks(out, pend, end), nil
 }

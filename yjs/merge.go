@@ -1,173 +1,231 @@
 package yjs
 
 import (
+	"cmp"
 	"slices"
 	"sort"
+	"strings"
 )
 
-// deltaBuilder collects what an Apply added, to encode it as the effective delta.
-type deltaBuilder struct {
-	pieces []Struct // new struct ranges, in the order added
-	dels   []ClientDeletes
+// newBlock is a run of consecutive pieces (d.pieces[from:to]) that yjs would merge, on its
+// way into c.pend before index idx.
+type newBlock struct {
+	idx      int
+	from, to int
 }
 
 // merge adds the new parts of u to the store (journaled) and integrates what it can.
 // sizeHint is the update's length, used to size the buffer for new blocks.
 func (s *Store) merge(u *Update, sizeHint int) *deltaBuilder {
-	d := &deltaBuilder{}
+	d := &s.txn.builder
+	d.reset()
 	s.txn.delta = d
-	arena := make([]byte, 0, sizeHint+16)
-	for i := range u.Structs {
-		run := &u.Structs[i]
-		var c *client
-		for j := range run.Structs {
-			st := &run.Structs[j]
-			if st.Ref() == RefSkip || st.Length == 0 {
-				continue
-			}
-			if c == nil {
-				c = s.get(run.Client)
-				s.txn.work = append(s.txn.work, c)
-			}
-			arena = s.addStruct(c, st, d, arena)
-		}
-	}
-	for i := range u.Deletes {
-		s.addDeletes(&u.Deletes[i], d)
-	}
+	s.txn.sizeHint = sizeHint
+	forEachClient(u, &s.txn.cands, func(id uint64, cands []*Struct) {
+		c := s.get(id)
+		s.txn.work = append(s.txn.work, c)
+		s.addClientStructs(c, cands, d)
+	})
+	s.txn.arena = nil
+	s.addDeleteSet(u.Deletes, d)
 	slices.SortStableFunc(s.txn.alts, func(a, b alt) int {
-		if c := cmpUint(a.c.id, b.c.id); c != 0 {
+		if c := cmp.Compare(a.c.id, b.c.id); c != 0 {
 			return c
 		}
-		return cmpUint(a.st.ID.Clock, b.st.ID.Clock)
+		return cmp.Compare(a.st.ID.Clock, b.st.ID.Clock)
 	})
 	s.drain()
 	return d
 }
 
-// addStruct adds the parts of st the store does not know yet, as new blocks.
-func (s *Store) addStruct(c *client, st *Struct, d *deltaBuilder, arena []byte) []byte {
-	end := st.End()
-	if end <= c.state {
-		return arena
+// forEachClient calls f once per client of u with that client's structs (Skips left
+// out) in clock order; a client written in several runs gets them all at once.
+func forEachClient(u *Update, scratch *[]*Struct, f func(uint64, []*Struct)) {
+	runs := u.Structs
+	up := func(a, b ClientStructs) int { return cmp.Compare(a.Client, b.Client) }
+	down := func(a, b ClientStructs) int { return cmp.Compare(b.Client, a.Client) }
+	if !slices.IsSortedFunc(runs, down) && !slices.IsSortedFunc(runs, up) {
+		runs = slices.Clone(runs) // yjs writes clients in descending order; others may not
+		slices.SortStableFunc(runs, up)
 	}
-	cursor := max(st.ID.Clock, c.state)
-	pend := c.blocks[c.nInt:]
-	idx := c.nInt + sort.Search(len(pend), func(k int) bool { return pend[k].end() > cursor })
-	overlaps := false
-	for cursor < end {
-		if idx < len(c.blocks) && c.blocks[idx].clock <= cursor {
-			if !overlaps {
-				overlaps = true
-				s.txn.alts = append(s.txn.alts, alt{c: c, st: st})
+	for i := 0; i < len(runs); {
+		j, cands := i, (*scratch)[:0]
+		for ; j < len(runs) && runs[j].Client == runs[i].Client; j++ {
+			for k := range runs[j].Structs {
+				if st := &runs[j].Structs[k]; st.Ref() != RefSkip && st.Length > 0 {
+					cands = append(cands, st)
+				}
 			}
-			cursor = c.blocks[idx].end()
-			idx++
+		}
+		if j-i > 1 {
+			slices.SortStableFunc(cands, func(a, b *Struct) int {
+				return cmp.Compare(a.ID.Clock, b.ID.Clock)
+			})
+		}
+		if len(cands) > 0 {
+			f(runs[i].Client, cands)
+		}
+		clear(cands)
+		*scratch = cands[:0]
+		i = j
+	}
+}
+
+// addClientStructs adds the parts of cands (one client's structs, in clock order) that
+// the store does not know yet: merged into the block before them where yjs would merge,
+// else inserted as new blocks in one pass.
+func (s *Store) addClientStructs(c *client, cands []*Struct, d *deltaBuilder) {
+	covered := c.state
+	for _, st := range cands {
+		end := st.End()
+		cursor := max(st.ID.Clock, covered)
+		if cursor >= end {
 			continue
 		}
-		stop := end
-		if idx < len(c.blocks) && c.blocks[idx].clock < end {
-			stop = c.blocks[idx].clock
+		covered = end
+		pend := c.pend
+		idx := sort.Search(len(pend), func(k int) bool { return pend[k].end() > cursor })
+		overlaps := false
+		for cursor < end {
+			if idx < len(pend) && pend[idx].clock <= cursor {
+				if !overlaps {
+					overlaps = true
+					s.txn.alts = append(s.txn.alts, alt{c: c, st: st})
+				}
+				cursor = pend[idx].end()
+				idx++
+				continue
+			}
+			stop := end
+			if idx < len(pend) && pend[idx].clock < end {
+				stop = pend[idx].clock
+			}
+			d.pieces = append(d.pieces, clipStruct(*st, cursor, stop))
+			s.addPiece(c, idx, d)
+			cursor = stop
 		}
-		piece := clipStruct(*st, cursor, stop)
-		idx, arena = s.insertBlock(c, idx, &piece, arena)
-		d.pieces = append(d.pieces, piece)
-		cursor = stop
 	}
-	return arena
+	s.insertNew(c, d)
 }
 
-// insertBlock stores a new piece before c.blocks[idx], merging it into the block before
-// when yjs would. It returns the index of the block that followed idx.
-func (s *Store) insertBlock(c *client, idx int, p *Struct, arena []byte) (int, []byte) {
+// addPiece places the last piece of d, which belongs before c.pend[idx]: it extends the
+// new block before it, or merges into the stored block before it (the last integrated
+// one when idx is 0), or starts a new block.
+func (s *Store) addPiece(c *client, idx int, d *deltaBuilder) {
 	s.touch(c)
-	if idx > 0 && c.blocks[idx-1].end() == p.ID.Clock && s.tryMerge(c, idx-1, p) {
-		return idx, arena
-	}
-	start := len(arena)
-	arena = AppendStruct(arena, p)
-	b := block{clock: p.ID.Clock, length: p.Length, enc: arena[start:len(arena):len(arena)]}
-
-	if idx > 0 {
-		c.addGap(b.clock - c.blocks[idx-1].end())
-		if idx < len(c.blocks) {
-			c.removeGap(c.blocks[idx].clock - c.blocks[idx-1].end())
+	p := &d.pieces[len(d.pieces)-1]
+	news := s.txn.news
+	if n := len(news); n > 0 && news[n-1].idx == idx {
+		if last := &news[n-1]; canMerge(&d.pieces[last.to-1], p) {
+			last.to++
+			return
 		}
+	} else if idx > 0 && c.pend[idx-1].end() == p.ID.Clock && s.tryMerge(c, false, idx-1, p) {
+		return
+	} else if idx == 0 && len(c.ints) > 0 && c.state == p.ID.Clock &&
+		s.tryMerge(c, true, len(c.ints)-1, p) {
+		return
 	}
-	if idx < len(c.blocks) {
-		c.addGap(c.blocks[idx].clock - b.end())
-	}
-	c.blocks = slices.Insert(c.blocks, idx, b)
-	c.encBytes += len(b.enc)
-	c.pendEnc += len(b.enc) // idx >= nInt: new blocks start pending
-	s.txn.ops = append(s.txn.ops, undoOp{kind: opInsertBlock, c: c, idx: idx})
-	return idx + 1, arena
+	s.txn.news = append(news, newBlock{idx: idx, from: len(d.pieces) - 1, to: len(d.pieces)})
 }
 
-func (c *client) addGap(g uint64) {
-	n, b := gapCost(g)
-	c.nGaps += n
-	c.gapBytes += b
+// canMerge reports whether p can extend a (which ends where p starts), as yjs's
+// Item.mergeWith and GC.mergeWith decide.
+func canMerge(a, p *Struct) bool {
+	h := head{info: a.Info, right: a.RightOrigin}
+	return mergeable(&h, a.ID.Client, a.End(), p)
 }
 
-func (c *client) removeGap(g uint64) {
-	n, b := gapCost(g)
-	c.nGaps -= n
-	c.gapBytes -= b
+// insertNew encodes the new blocks of c and inserts them all in one pass.
+func (s *Store) insertNew(c *client, d *deltaBuilder) {
+	news := s.txn.news
+	if len(news) == 0 {
+		return
+	}
+	lo := max(news[0].idx-1, 0)
+	gapsBefore, gapBytesBefore := c.pendGaps(lo)
+	if s.txn.arena == nil {
+		s.txn.arena = make([]byte, 0, s.txn.sizeHint+16)
+	}
+	add := make([]block, len(news))
+	for i, nb := range news {
+		st := combine(d.pieces[nb.from:nb.to])
+		start := len(s.txn.arena)
+		s.txn.arena = AppendStruct(s.txn.arena, &st)
+		end := len(s.txn.arena)
+		add[i] = block{clock: st.ID.Clock, length: st.Length, enc: s.txn.arena[start:end:end]}
+		c.encBytes += len(add[i].enc)
+		c.pendBytes += blockCost(&add[i]) // new blocks start pending
+	}
+	var pos []int
+	c.pend, pos = insertBlocks(c.pend, news, add)
+	gaps, gapBytes := c.pendGaps(lo)
+	c.nGaps += gaps - gapsBefore
+	c.gapBytes += gapBytes - gapBytesBefore
+	s.txn.ops = append(s.txn.ops, undoOp{kind: opInsertBlocks, c: c, pos: pos})
+	s.txn.news = news[:0]
 }
 
-// addDeletes adds a client's delete ranges and records the parts that were new.
-func (s *Store) addDeletes(cd *ClientDeletes, d *deltaBuilder) {
-	var fresh []Range
-	for _, r := range cd.Ranges {
-		if r.Len == 0 {
-			continue
+// insertBlocks inserts add[i] before blocks[news[i].idx] (news sorted by idx) and returns
+// the new slice with the final positions of the inserted blocks, moving each old block
+// once.
+func insertBlocks(blocks []block, news []newBlock, add []block) ([]block, []int) {
+	n, k := len(blocks), len(add)
+	blocks = slices.Grow(blocks, k)[:n+k]
+	pos := make([]int, k)
+	w, r := n+k-1, n-1
+	for j := k - 1; j >= 0; j-- {
+		for ; r >= news[j].idx; r-- {
+			blocks[w] = blocks[r]
+			w--
 		}
-		c := s.get(cd.Client)
-		fresh = s.addRange(c, r, fresh)
+		blocks[w], pos[j] = add[j], w
+		w--
 	}
-	if len(fresh) > 0 {
-		d.dels = append(d.dels, ClientDeletes{Client: cd.Client, Ranges: fresh})
-	}
+	return blocks, pos
 }
 
-// addRange unites r with the client's delete ranges; it appends the parts of r that
-// were not deleted before to fresh.
-func (s *Store) addRange(c *client, r Range, fresh []Range) []Range {
-	dels := c.dels
-	lo, hi := r.Clock, r.End()
-	i := sort.Search(len(dels), func(k int) bool { return dels[k].End() >= lo })
-	j, cursor, n := i, lo, len(fresh)
-	for ; j < len(dels) && dels[j].Clock <= hi; j++ {
-		if dels[j].Clock > cursor {
-			fresh = append(fresh, Range{cursor, dels[j].Clock - cursor})
+// pendGaps counts the gaps from c.pend[lo] on (and before c.pend[0], after the last
+// integrated block, when lo is 0) and the bytes of their Skips.
+func (c *client) pendGaps(lo int) (n, bytes int) {
+	if lo == 0 && len(c.ints) > 0 && len(c.pend) > 0 {
+		n, bytes = gapCost(c.pend[0].clock - c.state)
+	}
+	for i := lo + 1; i < len(c.pend); i++ {
+		gn, gb := gapCost(c.pend[i].clock - c.pend[i-1].end())
+		n, bytes = n+gn, bytes+gb
+	}
+	return n, bytes
+}
+
+// combine joins consecutive mergeable pieces into one struct.
+func combine(ps []Struct) Struct {
+	st := ps[0]
+	if len(ps) == 1 {
+		return st
+	}
+	for _, p := range ps[1:] {
+		st.Length += p.Length
+	}
+	switch st.Ref() {
+	case RefDeleted:
+		st.Content.Len = st.Length
+	case RefString:
+		var b strings.Builder
+		for _, p := range ps {
+			b.WriteString(p.Content.Text)
 		}
-		cursor = max(cursor, dels[j].End())
-	}
-	if cursor < hi {
-		fresh = append(fresh, Range{cursor, hi - cursor})
-	}
-	if len(fresh) == n {
-		return fresh // already deleted
-	}
-	s.touch(c)
-	m := r
-	if i < j {
-		m.Clock = min(lo, dels[i].Clock)
-		m.Len = max(hi, dels[j-1].End()) - m.Clock
-	}
-	old := slices.Clone(dels[i:j])
-	for _, o := range old {
-		c.delBytes -= rangeSize(o)
-		if o.End() > c.state {
-			c.pendDel -= rangeSize(o)
+		st.Content.Text = b.String()
+	case RefJSON:
+		st.Content.JSON = nil
+		for _, p := range ps {
+			st.Content.JSON = append(st.Content.JSON, p.Content.JSON...)
+		}
+	case RefAny:
+		st.Content.Any = nil
+		for _, p := range ps {
+			st.Content.Any = append(st.Content.Any, p.Content.Any...)
 		}
 	}
-	c.delBytes += rangeSize(m)
-	if m.End() > c.state {
-		c.pendDel += rangeSize(m)
-	}
-	c.dels = slices.Replace(dels, i, j, m)
-	s.txn.ops = append(s.txn.ops, undoOp{kind: opReplaceDels, c: c, idx: i, dels: old})
-	return fresh
+	return st
 }

@@ -14,8 +14,8 @@ func (s *Store) drain() {
 	for len(s.txn.work) > 0 {
 		c := s.txn.work[len(s.txn.work)-1]
 		s.txn.work = s.txn.work[:len(s.txn.work)-1]
-		for c.nInt < len(c.blocks) {
-			b := &c.blocks[c.nInt]
+		for len(c.pend) > 0 {
+			b := &c.pend[0]
 			if b.clock != c.state {
 				break // a gap: wait for the client's own missing structs
 			}
@@ -28,9 +28,11 @@ func (s *Store) drain() {
 			}
 			s.touch(c)
 			s.resend(c, b)
-			c.nInt++
-			c.pendEnc -= len(b.enc)
-			s.advance(c, b.end())
+			s.txn.ops = append(s.txn.ops, undoOp{kind: opIntegrate, c: c, pend: c.pend})
+			c.pendBytes -= blockCost(b)
+			c.ints = append(c.ints, *b)
+			c.pend = popFront(c.pend)
+			s.advance(c, c.state+c.ints[len(c.ints)-1].length)
 		}
 	}
 }
@@ -86,7 +88,7 @@ func (s *Store) advance(c *client, state uint64) {
 	c.state = state
 	i := sort.Search(len(c.dels), func(k int) bool { return c.dels[k].End() > old })
 	for ; i < len(c.dels) && c.dels[i].End() <= state; i++ {
-		c.pendDel -= rangeSize(c.dels[i])
+		c.pendDel -= rangeCost(c.dels[i])
 	}
 	if len(c.waiters) == 0 {
 		return
@@ -99,4 +101,12 @@ func (s *Store) advance(c *client, state uint64) {
 		}
 	}
 	c.waiters = nil
+}
+
+// popFront drops the first pending block without moving the others.
+func popFront(pend []block) []block {
+	if len(pend) == 1 {
+		return nil
+	}
+	return pend[1:]
 }

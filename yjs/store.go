@@ -10,12 +10,14 @@ const defaultMaxPending = 4 << 20
 
 // Options bounds what a [Store] accepts.
 type Options struct {
-	// MaxSize caps Size() after an Apply, in bytes; 0 means unlimited. An Apply that
-	// would grow the store past it fails with ErrTooLarge and changes nothing.
+	// MaxSize caps Size() after an Apply, in bytes; 0 or less means unlimited. An Apply
+	// that would grow the store past it fails with ErrTooLarge and changes nothing; an
+	// Apply that adds nothing never fails on it.
 	MaxSize int
-	// MaxPending caps the encoded bytes of structs and deletes that wait for missing
-	// history; 0 means 4 MiB. An Apply that would grow them past it fails with
-	// ErrPendingFull and changes nothing.
+	// MaxPending caps the memory, in bytes, held by structs and deletes that wait for
+	// missing history: their encoding plus a fixed overhead per struct (40) and per
+	// delete range (16). 0 or less means 4 MiB. An Apply that would grow them past it
+	// fails with ErrPendingFull and changes nothing.
 	MaxPending int
 }
 
@@ -30,7 +32,7 @@ type Store struct {
 	nDSClients     int  // clients with at least one delete range
 	structBytes    int  // encoded bytes of all client runs
 	dsBytes        int  // encoded bytes of all delete-set entries
-	pending        int  // encoded bytes of pending blocks and pending delete ranges
+	pending        int  // cost of pending blocks and delete ranges (see blockCost)
 	hasRoot        bool // an applied update named a root type
 
 	txn txn // journal of the Apply in progress
@@ -40,20 +42,21 @@ type Store struct {
 type client struct {
 	id uint64
 
-	// blocks are sorted by clock and never overlap. blocks[:nInt] are integrated and
-	// cover [0, state) without gaps; the rest are pending.
-	blocks []block
-	nInt   int
-	state  uint64
+	// ints are the integrated blocks: they cover [0, state) without gaps. pend are the
+	// pending blocks, sorted, disjoint and at or past state. Integration moves the first
+	// of pend to the end of ints, so neither slice ever shifts for it.
+	ints  []block
+	pend  []block
+	state uint64
 
-	encBytes int // Σ len(enc) over blocks
-	nGaps    int // gaps between blocks, written as Skip structs
-	gapBytes int // encoded bytes of those Skip structs
-	pendEnc  int // Σ len(enc) over pending blocks
+	encBytes  int // Σ len(enc) over blocks
+	nGaps     int // gaps between blocks, written as Skip structs
+	gapBytes  int // encoded bytes of those Skip structs
+	pendBytes int // Σ blockCost over pend
 
 	dels     []Range // sorted, disjoint, not touching
 	delBytes int     // Σ encoded clock and length over dels
-	pendDel  int     // the part of delBytes from ranges ending past state
+	pendDel  int     // Σ rangeCost over ranges ending past state
 
 	waiters   []uint64 // clients whose first pending block needs this client to advance
 	blocked   bool     // the first pending block waits for blockedOn
@@ -72,6 +75,19 @@ type block struct {
 
 func (b *block) end() uint64 { return b.clock + b.length }
 
+// Memory a pending entry holds besides its encoding; pending costs count it so that
+// MaxPending bounds memory, not only encoded bytes.
+const (
+	blockOverhead = 40 // a block: two clocks and a slice header
+	rangeOverhead = 16 // a delete range: two clocks
+)
+
+// blockCost is what a pending block counts against MaxPending.
+func blockCost(b *block) int { return len(b.enc) + blockOverhead }
+
+// rangeCost is what a pending delete range counts against MaxPending.
+func rangeCost(r Range) int { return rangeSize(r) + rangeOverhead }
+
 // NewStore returns an empty store.
 func NewStore(o Options) *Store {
 	if o.MaxPending <= 0 {
@@ -84,8 +100,9 @@ func NewStore(o Options) *Store {
 // update with exactly the struct and delete ranges the store did not have, or nil when
 // there were none. On any error the store is left as it was.
 func (s *Store) Apply(update []byte) (delta []byte, err error) {
-	u, err := DecodeUpdate(update)
-	if err != nil {
+	u := &s.txn.update
+	defer clearUpdate(u)
+	if err := decodeUpdate(update, u); err != nil {
 		return nil, fmt.Errorf("applying update: %w", err)
 	}
 	if err := checkRefs(u); err != nil {
@@ -98,8 +115,9 @@ func (s *Store) Apply(update []byte) (delta []byte, err error) {
 		s.rollback()
 		return nil, err
 	}
+	delta = d.encode(len(update))
 	s.commit(u)
-	return d.encode(), nil
+	return delta, nil
 }
 
 // checkCaps fails when the Apply grew the store or its pending part past the caps.
@@ -126,8 +144,8 @@ func (s *Store) Size() int {
 // the item then waits as pending.
 func (s *Store) IsEmpty() bool { return !s.hasRoot }
 
-// PendingSize returns the encoded bytes of structs and deletes that wait for missing
-// history (what [Options.MaxPending] caps).
+// PendingSize returns the bytes held by structs and deletes that wait for missing
+// history, counted as [Options.MaxPending] counts them.
 func (s *Store) PendingSize() int { return s.pending }
 
 // lookup returns the record of a client, or nil.

@@ -1,9 +1,6 @@
 package yjs
 
-import (
-	"slices"
-	"sort"
-)
+import "sort"
 
 // Take-over: yjs integrates the structs of a new update before it retries its old
 // pending ones. So when a range the store holds as a blocked pending block arrives again
@@ -33,7 +30,8 @@ func (s *Store) findAlt(c *client, at uint64) *Struct {
 }
 
 // takeOver integrates the part of st from c.state on in place of the blocked pending
-// blocks it covers, if that part can be integrated now.
+// blocks it covers, if that part can be integrated now. The covered blocks leave the
+// front of c.pend; a block only partly covered keeps its tail there.
 func (s *Store) takeOver(c *client, st *Struct) bool {
 	part := clipStruct(*st, c.state, st.End())
 	if _, blocked := s.missingOf(c, part.Info, part.Origin, part.RightOrigin,
@@ -41,36 +39,52 @@ func (s *Store) takeOver(c *client, st *Struct) bool {
 		return false
 	}
 	end := part.End()
-	i := c.nInt
-	j := i
-	for j < len(c.blocks) && c.blocks[j].clock < end {
+	old := c.pend
+	j := 0
+	for j < len(old) && old[j].clock < end {
 		j++
 	}
-	repl := []block{{clock: part.ID.Clock, length: part.Length, enc: AppendStruct(nil, &part)}}
-	if last := &c.blocks[j-1]; last.end() > end { // keep the tail of the last block
+	op := undoOp{kind: opTakeOver, c: c, idx: -1, pend: old}
+	newLast := end
+	var tail block
+	if last := &old[j-1]; last.end() > end { // keep the tail of the last block
 		tailSt, err := decodeBlock(c.id, last)
 		if err != nil {
 			return false
 		}
-		tail := sliceStruct(tailSt, end-last.clock)
-		repl = append(repl, block{clock: end, length: tail.Length, enc: AppendStruct(nil, &tail)})
+		tailSt = sliceStruct(tailSt, end-last.clock)
+		tail = block{clock: end, length: tailSt.Length, enc: AppendStruct(nil, &tailSt)}
+		newLast = last.end()
 	}
 	s.touch(c)
-	old := slices.Clone(c.blocks[i:j])
-	for k := range old {
+	for k := 0; k < j; k++ {
 		c.encBytes -= len(old[k].enc)
-		c.pendEnc -= len(old[k].enc)
+		c.pendBytes -= blockCost(&old[k])
+		if k > 0 {
+			c.removeGap(old[k].clock - old[k-1].end())
+		}
 	}
-	c.encBytes += len(repl[0].enc)
-	if len(repl) > 1 {
-		c.encBytes += len(repl[1].enc)
-		c.pendEnc += len(repl[1].enc)
+	if j < len(old) {
+		c.removeGap(old[j].clock - old[j-1].end())
+		c.addGap(old[j].clock - newLast)
 	}
-	c.blocks = slices.Replace(c.blocks, i, j, repl...)
-	s.txn.ops = append(s.txn.ops, undoOp{kind: opTakeOver, c: c, idx: i, blocks: old, n: len(repl)})
-	s.txn.delta.replace(c.id, part)
+	if tail.length > 0 {
+		op.idx, op.old = j-1, old[j-1]
+		c.pend = old[j-1:]
+		c.pend[0] = tail
+		c.encBytes += len(tail.enc)
+		c.pendBytes += blockCost(&tail)
+	} else if j < len(old) {
+		c.pend = old[j:]
+	} else {
+		c.pend = nil
+	}
+	pb := block{clock: part.ID.Clock, length: part.Length, enc: AppendStruct(nil, &part)}
+	c.ints = append(c.ints, pb)
+	c.encBytes += len(pb.enc)
+	s.txn.ops = append(s.txn.ops, op)
+	s.txn.delta.overrides = append(s.txn.delta.overrides, part)
 	c.overID = s.txn.id
-	c.nInt++
 	s.advance(c, end)
 	return true
 }
@@ -85,25 +99,6 @@ func (s *Store) resend(c *client, b *block) {
 		return
 	}
 	if st, err := decodeBlock(c.id, b); err == nil {
-		s.txn.delta.replace(c.id, st)
+		s.txn.delta.overrides = append(s.txn.delta.overrides, st)
 	}
-}
-
-// replace puts p into the delta in place of whatever parts of its range it held.
-func (d *deltaBuilder) replace(client uint64, p Struct) {
-	lo, hi := p.ID.Clock, p.End()
-	kept := d.pieces[:0:0]
-	for _, q := range d.pieces {
-		if q.ID.Client != client || q.End() <= lo || q.ID.Clock >= hi {
-			kept = append(kept, q)
-			continue
-		}
-		if q.ID.Clock < lo {
-			kept = append(kept, clipStruct(q, q.ID.Clock, lo))
-		}
-		if q.End() > hi {
-			kept = append(kept, clipStruct(q, hi, q.End()))
-		}
-	}
-	d.pieces = append(kept, p)
 }

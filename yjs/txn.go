@@ -14,6 +14,13 @@ type txn struct {
 	work  []*client // clients whose first pending block may have become integrable
 	alts  []alt     // parts of the update that overlap pending blocks (see takeOver)
 	delta *deltaBuilder
+
+	update   Update       // the update being applied (slices reused)
+	builder  deltaBuilder // the delta being built (slices reused)
+	cands    []*Struct    // scratch: one client's structs
+	news     []newBlock   // scratch: one client's new blocks
+	arena    []byte       // encodings of the Apply's new blocks
+	sizeHint int          // length of the update, to size arena
 }
 
 // storeCounters are the store-wide counters an Apply changes.
@@ -25,25 +32,26 @@ type storeCounters struct {
 
 // clientSnap saves the counters of one client.
 type clientSnap struct {
-	c                                  *client
-	nBlocks, nDels                     int
-	nInt                               int
-	state                              uint64
-	encBytes, nGaps, gapBytes, pendEnc int
-	delBytes, pendDel                  int
-	waiters                            []uint64
-	blocked                            bool
-	blockedOn                          uint64
+	c                                    *client
+	nBlocks, nDels                       int
+	state                                uint64
+	encBytes, nGaps, gapBytes, pendBytes int
+	delBytes, pendDel                    int
+	waiters                              []uint64
+	blocked                              bool
+	blockedOn                            uint64
 }
 
 type opKind uint8
 
 const (
-	opNewClient   opKind = iota // a client record was created at order[idx]
-	opInsertBlock               // a block was inserted at c.blocks[idx]
-	opMergeBlock                // c.blocks[idx] grew; old holds it before
-	opReplaceDels               // c.dels[idx] replaced the ranges in dels
-	opTakeOver                  // c.blocks[idx:idx+n] replaced the blocks in blocks
+	opNewClient    opKind = iota // a client record was created at order[idx]
+	opInsertBlocks               // blocks were inserted at c.pend[pos...]
+	opMergeBlock                 // c.ints[idx] (inInts) or c.pend[idx] grew; old was it
+	opReplaceDels                // c.dels[idx:idx+n] replaced the ranges in dels
+	opIntegrate                  // c.pend[0] moved to c.ints; pend was c.pend
+	opTakeOver                   // a part was appended to c.ints; pend was c.pend, and
+	// pend[idx] was old if idx >= 0
 )
 
 // undoOp is one structural change.
@@ -51,12 +59,15 @@ type undoOp struct {
 	kind   opKind
 	c      *client
 	idx    int
-	old    block   // opMergeBlock: the block before
-	prefix []byte  // opMergeBlock: the count bytes at old.enc[prefAt:] before
-	prefAt int     // opMergeBlock
-	dels   []Range // opReplaceDels: the ranges that were replaced
-	blocks []block // opTakeOver: the blocks that were replaced
-	n      int     // opTakeOver: how many blocks replaced them
+	old    block           // opMergeBlock: the block before
+	prefix [maxVarLen]byte // opMergeBlock: the count bytes at old.enc[prefAt:] before
+	prefN  int             // opMergeBlock: how many of them
+	prefAt int             // opMergeBlock
+	pos    []int           // opInsertBlocks: ascending positions of the inserted blocks
+	inInts bool            // opMergeBlock
+	dels   []Range         // opReplaceDels: the ranges that were replaced
+	n      int             // opReplaceDels: how many ranges replaced them
+	pend   []block         // opIntegrate, opTakeOver: c.pend before
 }
 
 // begin starts journaling an Apply.
@@ -65,10 +76,7 @@ func (s *Store) begin() {
 	s.txn.saved = storeCounters{s.nStructClients, s.nDSClients, s.structBytes, s.dsBytes,
 		s.pending}
 	s.txn.size = s.Size()
-	s.txn.snaps = s.txn.snaps[:0]
-	s.txn.ops = s.txn.ops[:0]
-	s.txn.work = s.txn.work[:0]
-	s.txn.alts = s.txn.alts[:0]
+	s.txn.reset()
 }
 
 // touch saves a client's counters before its first change in this Apply and takes its
@@ -79,8 +87,8 @@ func (s *Store) touch(c *client) {
 	}
 	c.txnID = s.txn.id
 	s.txn.snaps = append(s.txn.snaps, clientSnap{
-		c: c, nBlocks: len(c.blocks), nDels: len(c.dels), nInt: c.nInt, state: c.state,
-		encBytes: c.encBytes, nGaps: c.nGaps, gapBytes: c.gapBytes, pendEnc: c.pendEnc,
+		c: c, nBlocks: c.nBlocks(), nDels: len(c.dels), state: c.state,
+		encBytes: c.encBytes, nGaps: c.nGaps, gapBytes: c.gapBytes, pendBytes: c.pendBytes,
 		delBytes: c.delBytes, pendDel: c.pendDel, waiters: c.waiters,
 		blocked: c.blocked, blockedOn: c.blockedOn,
 	})
@@ -89,7 +97,7 @@ func (s *Store) touch(c *client) {
 
 // removeShare takes a client's part out of the store-wide counters.
 func (s *Store) removeShare(c *client) {
-	if len(c.blocks) > 0 {
+	if c.nBlocks() > 0 {
 		s.nStructClients--
 	}
 	if len(c.dels) > 0 {
@@ -97,14 +105,14 @@ func (s *Store) removeShare(c *client) {
 	}
 	s.structBytes -= c.runSize()
 	s.dsBytes -= c.dsSize()
-	s.pending -= c.pendEnc + c.pendDel
+	s.pending -= c.pendBytes + c.pendDel
 }
 
 // settle adds the new share of every touched client to the store-wide counters.
 func (s *Store) settle() {
 	for i := range s.txn.snaps {
 		c := s.txn.snaps[i].c
-		if len(c.blocks) > 0 {
+		if c.nBlocks() > 0 {
 			s.nStructClients++
 		}
 		if len(c.dels) > 0 {
@@ -112,7 +120,7 @@ func (s *Store) settle() {
 		}
 		s.structBytes += c.runSize()
 		s.dsBytes += c.dsSize()
-		s.pending += c.pendEnc + c.pendDel
+		s.pending += c.pendBytes + c.pendDel
 	}
 }
 
@@ -121,10 +129,37 @@ func (s *Store) commit(u *Update) {
 	if !s.hasRoot {
 		s.hasRoot = hasRootItem(u)
 	}
-	s.txn.snaps = s.txn.snaps[:0]
-	s.txn.ops = s.txn.ops[:0]
-	s.txn.alts = s.txn.alts[:0]
-	s.txn.delta = nil
+	s.txn.reset()
+}
+
+// reset forgets the journal, dropping references so that nothing of the update is kept.
+func (t *txn) reset() {
+	clear(t.snaps)
+	t.snaps = t.snaps[:0]
+	clear(t.ops)
+	t.ops = t.ops[:0]
+	clear(t.alts)
+	t.alts = t.alts[:0]
+	clear(t.work)
+	t.work = t.work[:0]
+	t.delta = nil
+	t.arena = nil
+	t.builder.reset()
+}
+
+// removeAt deletes the blocks at the ascending positions pos in one pass.
+func removeAt(blocks []block, pos []int) []block {
+	w, p := pos[0], 0
+	for r := pos[0]; r < len(blocks); r++ {
+		if p < len(pos) && r == pos[p] {
+			p++
+			continue
+		}
+		blocks[w] = blocks[r]
+		w++
+	}
+	clear(blocks[w:])
+	return blocks[:w]
 }
 
 // rollback undoes every change of the Apply in progress.
@@ -136,32 +171,39 @@ func (s *Store) rollback() {
 		case opNewClient:
 			delete(s.clients, c.id)
 			s.order = slices.Delete(s.order, op.idx, op.idx+1)
-		case opInsertBlock:
-			c.blocks = slices.Delete(c.blocks, op.idx, op.idx+1)
+		case opInsertBlocks:
+			c.pend = removeAt(c.pend, op.pos)
 		case opMergeBlock:
-			copy(op.old.enc[op.prefAt:], op.prefix)
-			c.blocks[op.idx] = op.old
+			copy(op.old.enc[op.prefAt:], op.prefix[:op.prefN])
+			if op.inInts {
+				c.ints[op.idx] = op.old
+			} else {
+				c.pend[op.idx] = op.old
+			}
 		case opReplaceDels:
-			c.dels = slices.Replace(c.dels, op.idx, op.idx+1, op.dels...)
-		case opTakeOver:
-			c.blocks = slices.Replace(c.blocks, op.idx, op.idx+op.n, op.blocks...)
+			c.dels = slices.Replace(c.dels, op.idx, op.idx+op.n, op.dels...)
+		case opIntegrate, opTakeOver:
+			c.ints[len(c.ints)-1] = block{}
+			c.ints = c.ints[:len(c.ints)-1]
+			if op.kind == opTakeOver && op.idx >= 0 {
+				op.pend[op.idx] = op.old
+			}
+			c.pend = op.pend
 		}
 	}
 	for i := range s.txn.snaps {
 		sn := &s.txn.snaps[i]
 		c := sn.c
-		c.nInt, c.state = sn.nInt, sn.state
-		c.encBytes, c.nGaps, c.gapBytes, c.pendEnc = sn.encBytes, sn.nGaps, sn.gapBytes, sn.pendEnc
+		c.state = sn.state
+		c.encBytes, c.nGaps, c.gapBytes = sn.encBytes, sn.nGaps, sn.gapBytes
+		c.pendBytes = sn.pendBytes
 		c.delBytes, c.pendDel = sn.delBytes, sn.pendDel
 		c.waiters, c.blocked, c.blockedOn = sn.waiters, sn.blocked, sn.blockedOn
 	}
 	sv := s.txn.saved
 	s.nStructClients, s.nDSClients = sv.nStructClients, sv.nDSClients
 	s.structBytes, s.dsBytes, s.pending = sv.structBytes, sv.dsBytes, sv.pending
-	s.txn.snaps = s.txn.snaps[:0]
-	s.txn.ops = s.txn.ops[:0]
-	s.txn.alts = s.txn.alts[:0]
-	s.txn.delta = nil
+	s.txn.reset()
 }
 
 // hasRootItem reports whether an update holds an item whose parent is a named root.
@@ -176,13 +218,24 @@ func hasRootItem(u *Update) bool {
 	return false
 }
 
+// nBlocks is the number of blocks of the client, integrated and pending.
+func (c *client) nBlocks() int { return len(c.ints) + len(c.pend) }
+
+// first returns the client's first block; it must have one.
+func (c *client) first() *block {
+	if len(c.ints) > 0 {
+		return &c.ints[0]
+	}
+	return &c.pend[0]
+}
+
 // runSize is the encoded size of the client's run in Encode (0 without blocks).
 func (c *client) runSize() int {
-	if len(c.blocks) == 0 {
+	if c.nBlocks() == 0 {
 		return 0
 	}
-	return varUintLen(uint64(len(c.blocks)+c.nGaps)) + varUintLen(c.id) +
-		varUintLen(c.blocks[0].clock) + c.encBytes + c.gapBytes
+	return varUintLen(uint64(c.nBlocks()+c.nGaps)) + varUintLen(c.id) +
+		varUintLen(c.first().clock) + c.encBytes + c.gapBytes
 }
 
 // dsSize is the encoded size of the client's delete-set entry (0 without ranges).

@@ -23,7 +23,7 @@ func verifyStore(s *Store) error {
 		if err := verifyClient(s, c); err != nil {
 			return fmt.Errorf("client %d: %w", c.id, err)
 		}
-		if len(c.blocks) > 0 {
+		if c.nBlocks() > 0 {
 			want.nStructClients++
 		}
 		if len(c.dels) > 0 {
@@ -31,7 +31,7 @@ func verifyStore(s *Store) error {
 		}
 		want.structBytes += c.runSize()
 		want.dsBytes += c.dsSize()
-		want.pending += c.pendEnc + c.pendDel
+		want.pending += c.pendBytes + c.pendDel
 	}
 	got := storeCounters{s.nStructClients, s.nDSClients, s.structBytes, s.dsBytes, s.pending}
 	if got != want {
@@ -48,36 +48,37 @@ func verifyStore(s *Store) error {
 }
 
 func verifyClient(s *Store, c *client) error {
-	var encBytes, nGaps, gapBytes, pendEnc int
+	var encBytes, nGaps, gapBytes, pendBytes int
 	var state uint64
-	for i := range c.blocks {
-		b := &c.blocks[i]
+	all := slices.Concat(c.ints, c.pend)
+	for i := range all {
+		b := &all[i]
 		st, err := decodeBlock(c.id, b)
 		if err != nil || st.Length != b.length || len(AppendStruct(nil, &st)) != len(b.enc) {
 			return fmt.Errorf("block %d does not decode to itself: %v", i, err)
 		}
-		if b.length == 0 || (i > 0 && b.clock < c.blocks[i-1].end()) {
+		if b.length == 0 || (i > 0 && b.clock < all[i-1].end()) {
 			return fmt.Errorf("block %d empty or overlapping", i)
 		}
 		if i > 0 {
-			n, g := gapCost(b.clock - c.blocks[i-1].end())
+			n, g := gapCost(b.clock - all[i-1].end())
 			nGaps, gapBytes = nGaps+n, gapBytes+g
 		}
 		encBytes += len(b.enc)
-		if i < c.nInt {
+		if i < len(c.ints) {
 			if b.clock != state {
 				return fmt.Errorf("integrated block %d not contiguous", i)
 			}
 			state = b.end()
 		} else {
-			pendEnc += len(b.enc)
+			pendBytes += blockCost(b)
 		}
 	}
 	if state != c.state {
 		return fmt.Errorf("state %d, integrated blocks end at %d", c.state, state)
 	}
-	if c.nInt < len(c.blocks) && c.blocks[c.nInt].clock == c.state {
-		dep, ok := s.missing(c, &c.blocks[c.nInt])
+	if len(c.pend) > 0 && c.pend[0].clock == c.state {
+		dep, ok := s.missing(c, &c.pend[0])
 		if !ok {
 			return fmt.Errorf("block at clock %d could integrate but is pending", c.state)
 		}
@@ -86,9 +87,9 @@ func verifyClient(s *Store, c *client) error {
 		}
 	}
 	if encBytes != c.encBytes || nGaps != c.nGaps || gapBytes != c.gapBytes ||
-		pendEnc != c.pendEnc {
+		pendBytes != c.pendBytes {
 		return fmt.Errorf("block counters %d/%d/%d/%d, recomputed %d/%d/%d/%d",
-			c.encBytes, c.nGaps, c.gapBytes, c.pendEnc, encBytes, nGaps, gapBytes, pendEnc)
+			c.encBytes, c.nGaps, c.gapBytes, c.pendBytes, encBytes, nGaps, gapBytes, pendBytes)
 	}
 	var delBytes, pendDel int
 	for i, r := range c.dels {
@@ -97,7 +98,7 @@ func verifyClient(s *Store, c *client) error {
 		}
 		delBytes += rangeSize(r)
 		if r.End() > c.state {
-			pendDel += rangeSize(r)
+			pendDel += rangeCost(r)
 		}
 	}
 	if delBytes != c.delBytes || pendDel != c.pendDel {

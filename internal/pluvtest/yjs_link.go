@@ -1,0 +1,20 @@
+package pluvtest
+
+import (
+	"fmt"
+
+	"github.com/caddy-pluv/caddy-pluv/yjs"
+)
+
+// newUpdateStore makes the store behind a client's document: our yjs engine, uncapped.
+func newUpdateStore() updateStore { return yjs.NewStore(yjs.Options{}) }
+
+// validUpdate reports whether b decodes as a Yjs v1 update, by applying it to a fresh store
+// (structs waiting for missing history are kept there, not refused).
+func validUpdate(b []byte) error {
+	if _, err := yjs.NewStore(yjs.Options{}).Apply(b); err != nil {
+		return fmt.Errorf("yjs: %w", err)
+	}
+
+	return nil
+}
