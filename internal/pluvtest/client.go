@@ -65,6 +65,10 @@ type Options struct {
 	Presence map[string]any
 	// Update is the client's initial document as a Yjs v1 update; nil sends "".
 	Update []byte
+	// Cached are updates the real client keeps from earlier sockets (its storage store, e.g.
+	// edits made while offline); they seed an empty room and are merged into the state of
+	// `$storageReceived`, then sent in the `$initialized` echo, as the real client does.
+	Cached [][]byte
 	// Manual lists the handshake steps the test performs itself; zero means none.
 	Manual Steps
 	// Timeout bounds every awaiter; default 5 s.
@@ -123,6 +127,10 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 
 	if opts.Room == "" {
 		opts.Room = u.Query().Get("room")
+	}
+
+	if _, err := merged(opts.Cached); err != nil {
+		return nil, err
 	}
 
 	d := websocket.Dialer{HandshakeTimeout: opts.Timeout}
