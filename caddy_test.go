@@ -54,6 +54,7 @@ func caddyConfig(dir string, port int, withPluv bool, extra string) string {
 	}
 	return fmt.Sprintf(`{
 	admin off
+	persist_config off
 	auto_https off
 	storage file_system %s/caddy
 }

@@ -28,6 +28,10 @@ var errStorageUnavailable = errors.New("storage unavailable: the room's saved st
 func (rm *Room) handle(s *session, typ int, b []byte) {
 	log := rm.srv.settings().logger
 	if typ != websocket.TextMessage {
+		if ce := log.Check(zap.DebugLevel, "binary frame"); ce != nil {
+			ce.Write(zap.String("room", rm.id), zap.String("session", s.id),
+				zap.Int("bytes", len(b)))
+		}
 		rm.sendError(s, "binary frames are not supported")
 		return
 	}

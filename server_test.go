@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/caddy-pluv/caddy-pluv/yjs"
 )
@@ -76,20 +77,29 @@ func b64std(b []byte) string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-// eventuallyPong waits for a `$pong` for c.
+// eventuallyPong waits for a `$pong` for c, skipping other frames.
 func eventuallyPong(t *testing.T, c *testClient) {
 	t.Helper()
+	deadline := time.NewTimer(waitTimeout)
+	defer deadline.Stop()
 	for {
+		var f frame
 		select {
-		case f := <-c.frames:
-			if f.Type == msgPong {
-				if f.conn() != c.id || string(f.Data) != "{}" {
-					t.Fatalf("$pong = %s", f.raw)
-				}
-				return
-			}
+		case <-deadline.C:
+			t.Fatal("timed out waiting for $pong")
+		case f = <-c.frames:
 		case <-c.done:
-			t.Fatalf("socket ended: %v", c.err)
+			select {
+			case f = <-c.frames: // frames read before the socket ended come first
+			default:
+				t.Fatalf("socket ended: %v", c.err)
+			}
+		}
+		if f.Type == msgPong {
+			if f.conn() != c.id || string(f.Data) != "{}" {
+				t.Fatalf("$pong = %s", f.raw)
+			}
+			return
 		}
 	}
 }
