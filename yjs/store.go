@@ -22,7 +22,8 @@ type Options struct {
 }
 
 // Store holds a merged Yjs document state as structs per client, without a document
-// model. Not safe for concurrent use.
+// model. Make one with [NewStore]; the zero value is not usable. Not safe for concurrent
+// use.
 type Store struct {
 	opts    Options
 	clients map[uint64]*client
