@@ -1,9 +1,6 @@
 package yjs
 
-import (
-	"math"
-	"math/big"
-)
+import "math"
 
 // AnyKind is the lib0 tag byte that starts an encoded [Any] value.
 type AnyKind uint8
@@ -66,9 +63,6 @@ func (a Any) Float() float64 {
 	}
 	return math.Float64frombits(a.Bits)
 }
-
-// BigInt returns the value of an AnyBigInt as a big.Int.
-func (a Any) BigInt() *big.Int { return big.NewInt(a.Int) }
 
 // ReadAny reads one lib0 any value from the start of b and reports how many bytes it took.
 func ReadAny(b []byte) (Any, int, error) {
@@ -258,19 +252,4 @@ func (d *decoder) skipAnyList(object bool, depth int) error {
 		}
 	}
 	return nil
-}
-
-// anyNumber builds an Any the way lib0's writeAny encodes a JavaScript number: an int
-// when it is an integer of at most 31 bits, else float32 when exact, else float64.
-func anyNumber(f float64) Any {
-	if f == math.Trunc(f) && math.Abs(f) <= math.MaxInt32 {
-		if f == 0 && math.Signbit(f) {
-			return Any{Kind: AnyInt, NegZero: true}
-		}
-		return Any{Kind: AnyInt, Int: int64(f)}
-	}
-	if f32 := float32(f); float64(f32) == f {
-		return Any{Kind: AnyFloat32, Bits: uint64(math.Float32bits(f32))}
-	}
-	return Any{Kind: AnyFloat64, Bits: math.Float64bits(f)}
 }

@@ -2,6 +2,7 @@ package yjs
 
 import (
 	"bytes"
+	"maps"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -25,21 +26,26 @@ func keystrokes(client, from uint64, origin *ID, n int) [][]byte {
 }
 
 var (
-	bigOnce  sync.Once
-	bigStore *Store
-	bigNext  map[uint64]uint64 // next clock per client in bigStore
+	bigOnce    sync.Once
+	bigUpdates [][]byte          // the edits that build the 1 MB store
+	bigNext    map[uint64]uint64 // next clock per client after them
 )
 
-// megabyteStore builds (once) a store holding about 1 MB of text typed by four clients
-// in bursts at random places, with some deletes, one update per edit as a client sends.
-func megabyteStore(tb testing.TB) *Store {
+// megabyteStore builds a store holding about 1 MB of text typed by four clients in
+// bursts at random places, with some deletes, one update per edit as a client sends.
+// The edits are made once; each call applies them to a new store.
+func megabyteStore(tb testing.TB) (*Store, map[uint64]uint64) {
 	bigOnce.Do(func() {
 		r := rand.New(rand.NewPCG(1, 2))
 		s := NewStore(Options{})
 		next := map[uint64]uint64{}
-		var known []ID // some integrated IDs to anchor edits to
-		mustApplyB(tb, s, upd(runs(run(textAt(1, 0, nil, "start")))))
-		next[1], known = 5, append(known, ID{1, 4})
+		known := []ID{{1, 4}} // integrated IDs to anchor edits to
+		add := func(u []byte) {
+			mustApplyB(tb, s, u)
+			bigUpdates = append(bigUpdates, u)
+		}
+		add(upd(runs(run(textAt(1, 0, nil, "start")))))
+		next[1] = 5
 		for s.Size() < 1<<20 {
 			c := uint64(1 + r.IntN(4))
 			at := known[r.IntN(len(known))]
@@ -47,10 +53,8 @@ func megabyteStore(tb testing.TB) *Store {
 			if r.IntN(2) == 0 {
 				right = &known[r.IntN(len(known))]
 			}
-			burst := 1 + r.IntN(40)
-			for i := 0; i < burst; i++ {
-				clock := next[c]
-				st := textAt(c, clock, &at, strings.Repeat("é", 1+r.IntN(3)))
+			for range 1 + r.IntN(40) {
+				st := textAt(c, next[c], &at, strings.Repeat("é", 1+r.IntN(3)))
 				if right != nil {
 					st.Info |= InfoRightOrigin
 					st.RightOrigin = *right
@@ -59,15 +63,19 @@ func megabyteStore(tb testing.TB) *Store {
 				if r.IntN(50) == 0 {
 					ds = append(ds, dels(at.Client, Range{at.Clock, 1}))
 				}
-				mustApplyB(tb, s, upd(runs(run(st)), ds...))
+				add(upd(runs(run(st)), ds...))
 				next[c] = st.End()
 				at = ID{c, st.End() - 1}
 			}
 			known = append(known, at)
 		}
-		bigStore, bigNext = s, next
+		bigNext = next
 	})
-	return bigStore
+	s := NewStore(Options{})
+	for _, u := range bigUpdates {
+		mustApplyB(tb, s, u)
+	}
+	return s, maps.Clone(bigNext)
 }
 
 func mustApplyB(tb testing.TB, s *Store, u []byte) {
@@ -93,9 +101,8 @@ func BenchmarkApplyKeystroke(b *testing.B) {
 // BenchmarkApplyKeystroke1MB does the same on a store holding about 1 MB of text built
 // from many edits.
 func BenchmarkApplyKeystroke1MB(b *testing.B) {
-	s := megabyteStore(b)
-	keys := keystrokes(9, bigNext[9], &ID{1, 2}, b.N)
-	bigNext[9] += uint64(b.N)
+	s, next := megabyteStore(b)
+	keys := keystrokes(9, next[9], &ID{1, 2}, b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -107,7 +114,7 @@ func BenchmarkApplyKeystroke1MB(b *testing.B) {
 
 // BenchmarkEncode1MB encodes the whole 1 MB store.
 func BenchmarkEncode1MB(b *testing.B) {
-	s := megabyteStore(b)
+	s, _ := megabyteStore(b)
 	b.SetBytes(int64(s.Size()))
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -123,7 +130,7 @@ func TestMegabyteStore(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a 1 MB store")
 	}
-	s := megabyteStore(t)
+	s, _ := megabyteStore(t)
 	if err := verifyStore(s); err != nil {
 		t.Fatal(err)
 	}

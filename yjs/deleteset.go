@@ -15,55 +15,51 @@ type Range struct {
 // End returns the clock just past the range.
 func (r Range) End() uint64 { return r.Clock + r.Len }
 
-// readDeleteSet reads the delete set that ends an update.
-func (d *decoder) readDeleteSet() ([]ClientDeletes, error) {
+// readDeleteSet reads the delete set that ends an update into *ds.
+func (d *decoder) readDeleteSet(ds *[]ClientDeletes) error {
 	n, err := d.readVarUint()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if n > uint64(d.remaining()/2) { // client and count take a byte each
-		return nil, errTruncated
+		return errTruncated
 	}
-	out := make([]ClientDeletes, 0, n)
-	for i := uint64(0); i < n; i++ {
-		cd, err := d.readClientDeletes()
-		if err != nil {
-			return nil, err
+	*ds = reuse(*ds, n)
+	for i := range *ds {
+		if err := d.readClientDeletes(&(*ds)[i]); err != nil {
+			return err
 		}
-		out = append(out, cd)
 	}
-	return out, nil
+	return nil
 }
 
-// readClientDeletes reads one client's delete ranges.
-func (d *decoder) readClientDeletes() (ClientDeletes, error) {
-	var cd ClientDeletes
+// readClientDeletes reads one client's delete ranges into cd.
+func (d *decoder) readClientDeletes(cd *ClientDeletes) error {
 	var err error
 	if cd.Client, err = d.readVarUint(); err != nil {
-		return ClientDeletes{}, err
+		return err
 	}
 	n, err := d.readVarUint()
 	if err != nil {
-		return ClientDeletes{}, err
+		return err
 	}
 	if n > uint64(d.remaining()/2) { // clock and length take a byte each
-		return ClientDeletes{}, errTruncated
+		return errTruncated
 	}
-	cd.Ranges = make([]Range, 0, n)
-	for i := uint64(0); i < n; i++ {
-		var r Range
+	cd.Ranges = reuse(cd.Ranges, n)
+	for i := range cd.Ranges {
+		r := &cd.Ranges[i]
 		if r.Clock, err = d.readVarUint(); err != nil {
-			return ClientDeletes{}, err
+			return err
 		}
 		if r.Len, err = d.readVarUint(); err != nil {
-			return ClientDeletes{}, err
+			return err
 		}
 		if r.Len > maxSafeInteger-r.Clock {
-			return ClientDeletes{}, errClockRange
+			return errClockRange
 		}
-		cd.Ranges = append(cd.Ranges, r)
 	}
-	return cd, nil
+	return nil
 }
 
 // appendDeleteSet writes a delete set.

@@ -19,7 +19,8 @@ import (
 var (
 	diffTraces  = flag.Int("yjs.traces", 1000, "number of random traces checked against yjs")
 	diffSeed    = flag.Int("yjs.seed", 0, "check only this trace seed (0: seeds 1..yjs.traces)")
-	diffWorkers = flag.Int("yjs.workers", 0, "node processes for the differential test (0: CPUs, max 4)")
+	diffWorkers = flag.Int("yjs.workers", 0,
+		"node processes for the differential test (0: one per CPU, at most 4)")
 )
 
 // TestDifferential runs random multi-client editing traces made by the real yjs through
@@ -65,8 +66,8 @@ func TestDifferential(t *testing.T) {
 				failed++
 				stop := failed >= 5
 				mu.Unlock()
-				t.Errorf("trace seed %d: %v\nreproduce: go test ./yjs -run 'TestDifferential$' -v -yjs.seed=%d",
-					seed, err, seed)
+				t.Errorf("trace seed %d: %v\nreproduce: "+
+					"go test ./yjs -run 'TestDifferential$' -v -yjs.seed=%d", seed, err, seed)
 				if stop || errors.Is(err, errWorkerDied) {
 					return
 				}
@@ -189,6 +190,9 @@ func replayTrace(tr *diffTrace) (*diffCheck, error) {
 		u, err := enc.DecodeString(u64)
 		if err != nil {
 			return nil, err
+		}
+		if dec, err := DecodeUpdate(u); err != nil || !bytes.Equal(dec.Encode(), u) {
+			return nil, fmt.Errorf("step %d: update made by yjs does not round-trip: %v", i, err)
 		}
 		delta, err := s.Apply(u)
 		if err != nil {

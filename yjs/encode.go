@@ -1,9 +1,7 @@
 package yjs
 
 import (
-	"cmp"
 	"fmt"
-	"slices"
 	"sort"
 )
 
@@ -158,100 +156,4 @@ func appendRunFrom(out []byte, clientID uint64, ints, pend []block, from uint64)
 		end = ints[len(ints)-1].end()
 	}
 	return appendBlocks(out, pend, end), nil
-}
-
-// encode returns the effective delta, or nil when nothing was new.
-func (d *deltaBuilder) encode() []byte {
-	if len(d.pieces) == 0 && len(d.overrides) == 0 && len(d.dels) == 0 {
-		return nil
-	}
-	slices.SortFunc(d.pieces, structOrder)
-	d.applyOverrides()
-	u := Update{}
-	for i := 0; i < len(d.pieces); {
-		j := i + 1
-		for j < len(d.pieces) && d.pieces[j].ID.Client == d.pieces[i].ID.Client {
-			j++
-		}
-		u.Structs = append(u.Structs, runWithSkips(d.pieces[i:j]))
-		i = j
-	}
-	u.Deletes = groupDeletes(d.dels)
-	return u.Encode()
-}
-
-// groupDeletes sorts new delete ranges by client (descending) and clock, one entry per
-// client.
-func groupDeletes(dels []ClientDeletes) []ClientDeletes {
-	slices.SortStableFunc(dels, func(a, b ClientDeletes) int {
-		return cmp.Compare(b.Client, a.Client)
-	})
-	out := dels[:0]
-	for _, cd := range dels {
-		if n := len(out); n > 0 && out[n-1].Client == cd.Client {
-			out[n-1].Ranges = append(out[n-1].Ranges, cd.Ranges...)
-			continue
-		}
-		out = append(out, cd)
-	}
-	for _, cd := range out {
-		slices.SortFunc(cd.Ranges, func(a, b Range) int { return cmp.Compare(a.Clock, b.Clock) })
-	}
-	return out
-}
-
-// structOrder sorts structs as updates list them: clients descending, clocks ascending.
-func structOrder(a, b Struct) int {
-	if c := cmp.Compare(b.ID.Client, a.ID.Client); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.ID.Clock, b.ID.Clock)
-}
-
-// applyOverrides puts the ranges sent again after a take-over into the sorted pieces,
-// cutting what they cover out of the pieces. Both lists are disjoint in themselves, so
-// one sweep does it.
-func (d *deltaBuilder) applyOverrides() {
-	if len(d.overrides) == 0 {
-		return
-	}
-	ov := d.overrides
-	slices.SortFunc(ov, structOrder)
-	out := make([]Struct, 0, len(d.pieces)+len(ov))
-	j := 0
-	for _, p := range d.pieces {
-		for j < len(ov) && (ov[j].ID.Client > p.ID.Client ||
-			(ov[j].ID.Client == p.ID.Client && ov[j].End() <= p.ID.Clock)) {
-			j++
-		}
-		lo := p.ID.Clock
-		for k := j; k < len(ov) && ov[k].ID.Client == p.ID.Client && ov[k].ID.Clock < p.End(); k++ {
-			if ov[k].ID.Clock > lo {
-				out = append(out, clipStruct(p, lo, ov[k].ID.Clock))
-			}
-			lo = max(lo, ov[k].End())
-		}
-		if lo < p.End() {
-			out = append(out, clipStruct(p, lo, p.End()))
-		}
-	}
-	out = append(out, ov...)
-	slices.SortFunc(out, structOrder)
-	d.pieces = out
-}
-
-// runWithSkips makes one client run of sorted, disjoint pieces, filling gaps with Skips.
-func runWithSkips(pieces []Struct) ClientStructs {
-	run := ClientStructs{Client: pieces[0].ID.Client, Clock: pieces[0].ID.Clock}
-	run.Structs = make([]Struct, 0, len(pieces))
-	for i := range pieces {
-		if i > 0 && pieces[i].ID.Clock > pieces[i-1].End() {
-			prev := pieces[i-1].End()
-			run.Structs = append(run.Structs, Struct{
-				ID: ID{run.Client, prev}, Length: pieces[i].ID.Clock - prev, Info: RefSkip,
-			})
-		}
-		run.Structs = append(run.Structs, pieces[i])
-	}
-	return run
 }

@@ -160,7 +160,8 @@ func FuzzReadAny(f *testing.F) {
 		}
 		enc := AppendAny(nil, a)
 		a2, m, err := ReadAny(enc)
-		if err != nil || m != len(enc) || !reflect.DeepEqual(a, a2) || !bytes.Equal(AppendAny(nil, a2), enc) {
+		if err != nil || m != len(enc) || !reflect.DeepEqual(a, a2) ||
+			!bytes.Equal(AppendAny(nil, a2), enc) {
 			t.Fatalf("round trip: %v", err)
 		}
 	})

@@ -7,13 +7,6 @@ import (
 	"strings"
 )
 
-// deltaBuilder collects what an Apply added, to encode it as the effective delta.
-type deltaBuilder struct {
-	pieces    []Struct // new struct ranges, disjoint, in the order found
-	overrides []Struct // ranges sent again after a take-over; they win over pieces
-	dels      []ClientDeletes
-}
-
 // newBlock is a run of consecutive pieces (d.pieces[from:to]) that yjs would merge, on its
 // way into c.pend before index idx.
 type newBlock struct {
@@ -24,7 +17,8 @@ type newBlock struct {
 // merge adds the new parts of u to the store (journaled) and integrates what it can.
 // sizeHint is the update's length, used to size the buffer for new blocks.
 func (s *Store) merge(u *Update, sizeHint int) *deltaBuilder {
-	d := &deltaBuilder{}
+	d := &s.txn.builder
+	d.reset()
 	s.txn.delta = d
 	s.txn.sizeHint = sizeHint
 	forEachClient(u, &s.txn.cands, func(id uint64, cands []*Struct) {
@@ -33,9 +27,7 @@ func (s *Store) merge(u *Update, sizeHint int) *deltaBuilder {
 		s.addClientStructs(c, cands, d)
 	})
 	s.txn.arena = nil
-	for i := range u.Deletes {
-		s.addDeletes(&u.Deletes[i], d)
-	}
+	s.addDeleteSet(u.Deletes, d)
 	slices.SortStableFunc(s.txn.alts, func(a, b alt) int {
 		if c := cmp.Compare(a.c.id, b.c.id); c != 0 {
 			return c
@@ -50,14 +42,11 @@ func (s *Store) merge(u *Update, sizeHint int) *deltaBuilder {
 // out) in clock order; a client written in several runs gets them all at once.
 func forEachClient(u *Update, scratch *[]*Struct, f func(uint64, []*Struct)) {
 	runs := u.Structs
-	sorted := slices.IsSortedFunc(runs, func(a, b ClientStructs) int {
-		return cmp.Compare(a.Client, b.Client)
-	})
-	if !sorted {
-		runs = slices.Clone(runs)
-		slices.SortStableFunc(runs, func(a, b ClientStructs) int {
-			return cmp.Compare(a.Client, b.Client)
-		})
+	up := func(a, b ClientStructs) int { return cmp.Compare(a.Client, b.Client) }
+	down := func(a, b ClientStructs) int { return cmp.Compare(b.Client, a.Client) }
+	if !slices.IsSortedFunc(runs, down) && !slices.IsSortedFunc(runs, up) {
+		runs = slices.Clone(runs) // yjs writes clients in descending order; others may not
+		slices.SortStableFunc(runs, up)
 	}
 	for i := 0; i < len(runs); {
 		j, cands := i, (*scratch)[:0]
@@ -239,60 +228,4 @@ func combine(ps []Struct) Struct {
 		}
 	}
 	return st
-}
-
-// addDeletes adds a client's delete ranges and records the parts that were new.
-func (s *Store) addDeletes(cd *ClientDeletes, d *deltaBuilder) {
-	var fresh []Range
-	for _, r := range cd.Ranges {
-		if r.Len == 0 {
-			continue
-		}
-		c := s.get(cd.Client)
-		fresh = s.addRange(c, r, fresh)
-	}
-	if len(fresh) > 0 {
-		d.dels = append(d.dels, ClientDeletes{Client: cd.Client, Ranges: fresh})
-	}
-}
-
-// addRange unites r with the client's delete ranges; it appends the parts of r that
-// were not deleted before to fresh.
-func (s *Store) addRange(c *client, r Range, fresh []Range) []Range {
-	dels := c.dels
-	lo, hi := r.Clock, r.End()
-	i := sort.Search(len(dels), func(k int) bool { return dels[k].End() >= lo })
-	j, cursor, n := i, lo, len(fresh)
-	for ; j < len(dels) && dels[j].Clock <= hi; j++ {
-		if dels[j].Clock > cursor {
-			fresh = append(fresh, Range{cursor, dels[j].Clock - cursor})
-		}
-		cursor = max(cursor, dels[j].End())
-	}
-	if cursor < hi {
-		fresh = append(fresh, Range{cursor, hi - cursor})
-	}
-	if len(fresh) == n {
-		return fresh // already deleted
-	}
-	s.touch(c)
-	m := r
-	if i < j {
-		m.Clock = min(lo, dels[i].Clock)
-		m.Len = max(hi, dels[j-1].End()) - m.Clock
-	}
-	old := slices.Clone(dels[i:j])
-	for _, o := range old {
-		c.delBytes -= rangeSize(o)
-		if o.End() > c.state {
-			c.pendDel -= rangeCost(o)
-		}
-	}
-	c.delBytes += rangeSize(m)
-	if m.End() > c.state {
-		c.pendDel += rangeCost(m)
-	}
-	c.dels = slices.Replace(dels, i, j, m)
-	s.txn.ops = append(s.txn.ops, undoOp{kind: opReplaceDels, c: c, idx: i, dels: old})
-	return fresh
 }

@@ -34,80 +34,72 @@ type step struct {
 }
 
 func TestStoreScenarios(t *testing.T) {
+	one := func(st ...Struct) []byte { return upd(runs(run(st...))) }
 	hello := textAt(1, 0, nil, "hello")
+	abc := textAt(1, 5, id(1, 4), "abc")
+	child := Struct{ID: ID{2, 0}, Length: 1, Info: RefString, ParentID: ID{1, 0},
+		Content: Content{Text: "x"}}
+	rightOf := Struct{ID: ID{3, 0}, Length: 1, Info: InfoRightOrigin | RefString,
+		RightOrigin: ID{2, 0}, Content: Content{Text: "y"}}
+	parent := Struct{ID: ID{1, 0}, Length: 1, Info: RefType, ParentIsName: true,
+		ParentName: "m", Content: Content{TypeRef: TypeText}}
+	blocked := Struct{ID: ID{1, 0}, Length: 1, Info: RefString, ParentID: ID{9, 5},
+		Content: Content{Text: "p"}}
+	qr := textAt(1, 1, id(1, 0), "qr")
+	ab, ef := textAt(1, 0, nil, "ab"), textAt(1, 4, id(1, 3), "ef")
 	tests := []struct {
 		name  string
 		steps []step
 	}{
 		{name: "first update, then a duplicate", steps: []step{
-			{update: upd(runs(run(hello))), delta: upd(runs(run(hello))), sv: StateVector{1: 5}},
-			{update: upd(runs(run(hello))), sv: StateVector{1: 5}},
+			{update: one(hello), delta: one(hello), sv: StateVector{1: 5}},
+			{update: one(hello), sv: StateVector{1: 5}},
 		}},
 		{name: "a partly known struct is sliced", steps: []step{
-			{update: upd(runs(run(hello))), delta: upd(runs(run(hello))), sv: StateVector{1: 5}},
-			{
-				update: upd(runs(run(textAt(1, 0, nil, "hello wo")))),
-				delta:  upd(runs(run(textAt(1, 5, id(1, 4), " wo")))),
-				sv:     StateVector{1: 8},
-			},
+			{update: one(hello), delta: one(hello), sv: StateVector{1: 5}},
+			{update: one(textAt(1, 0, nil, "hello wo")), delta: one(textAt(1, 5, id(1, 4), " wo")),
+				sv: StateVector{1: 8}},
 		}},
 		{name: "a gap waits and is filled", steps: []step{
-			{
-				update: upd(runs(run(textAt(1, 5, id(1, 4), "abc")))),
-				delta:  upd(runs(run(textAt(1, 5, id(1, 4), "abc")))), sv: StateVector{}, pending: true,
-			},
-			{update: upd(runs(run(hello))), delta: upd(runs(run(hello))), sv: StateVector{1: 8}},
+			{update: one(abc), delta: one(abc), sv: StateVector{}, pending: true},
+			{update: one(hello), delta: one(hello), sv: StateVector{1: 8}},
 		}},
 		{name: "origin in another client waits", steps: []step{
-			{update: upd(runs(run(textAt(2, 0, id(1, 3), "b")))),
-				delta: upd(runs(run(textAt(2, 0, id(1, 3), "b")))), sv: StateVector{}, pending: true},
-			{update: upd(runs(run(textAt(1, 0, nil, "abc")))),
-				delta: upd(runs(run(textAt(1, 0, nil, "abc")))), sv: StateVector{1: 3}, pending: true},
-			{update: upd(runs(run(textAt(1, 3, id(1, 2), "d")))),
-				delta: upd(runs(run(textAt(1, 3, id(1, 2), "d")))), sv: StateVector{1: 4, 2: 1}},
+			{update: one(textAt(2, 0, id(1, 3), "b")), delta: one(textAt(2, 0, id(1, 3), "b")),
+				sv: StateVector{}, pending: true},
+			{update: one(textAt(1, 0, nil, "abc")), delta: one(textAt(1, 0, nil, "abc")),
+				sv: StateVector{1: 3}, pending: true},
+			{update: one(textAt(1, 3, id(1, 2), "d")), delta: one(textAt(1, 3, id(1, 2), "d")),
+				sv: StateVector{1: 4, 2: 1}},
 		}},
 		{name: "parent item and right origin wait", steps: []step{
-			{update: upd(runs(run(Struct{ID: ID{2, 0}, Length: 1, Info: RefString, ParentID: ID{1, 0},
-				Content: Content{Text: "x"}}))), delta: upd(runs(run(Struct{ID: ID{2, 0}, Length: 1,
-				Info: RefString, ParentID: ID{1, 0}, Content: Content{Text: "x"}}))),
-				sv: StateVector{}, pending: true},
-			{update: upd(runs(run(Struct{ID: ID{3, 0}, Length: 1, Info: InfoRightOrigin | RefString,
-				RightOrigin: ID{2, 0}, Content: Content{Text: "y"}}))), delta: upd(runs(run(Struct{
-				ID: ID{3, 0}, Length: 1, Info: InfoRightOrigin | RefString, RightOrigin: ID{2, 0},
-				Content: Content{Text: "y"}}))), sv: StateVector{}, pending: true},
-			{update: upd(runs(run(Struct{ID: ID{1, 0}, Length: 1, Info: RefType, ParentIsName: true,
-				ParentName: "m", Content: Content{TypeRef: TypeText}}))), delta: upd(runs(run(Struct{
-				ID: ID{1, 0}, Length: 1, Info: RefType, ParentIsName: true, ParentName: "m",
-				Content: Content{TypeRef: TypeText}}))), sv: StateVector{1: 1, 2: 1, 3: 1}},
+			{update: one(child), delta: one(child), sv: StateVector{}, pending: true},
+			{update: one(rightOf), delta: one(rightOf), sv: StateVector{}, pending: true},
+			{update: one(parent), delta: one(parent), sv: StateVector{1: 1, 2: 1, 3: 1}},
 		}},
 		{name: "gaps are written as skips", steps: []step{
-			{update: upd(runs(run(textAt(1, 0, nil, "ab"), textAt(1, 4, id(1, 3), "ef")))),
-				delta: upd(runs(run(textAt(1, 0, nil, "ab"), textAt(1, 4, id(1, 3), "ef")))),
-				sv:    StateVector{1: 2}, pending: true, check: func(t *testing.T, s *Store) {
-					same(t, s.Encode(), upd(runs(run(textAt(1, 0, nil, "ab"), textAt(1, 4, id(1, 3), "ef")))))
-				}},
-			{update: upd(runs(run(textAt(1, 0, nil, "abcdefgh")))),
-				delta: upd(runs(run(textAt(1, 2, id(1, 1), "cd"), textAt(1, 6, id(1, 5), "gh")))),
+			{update: one(ab, ef), delta: one(ab, ef), sv: StateVector{1: 2}, pending: true,
+				check: func(t *testing.T, s *Store) { same(t, s.Encode(), one(ab, ef)) }},
+			{update: one(textAt(1, 0, nil, "abcdefgh")),
+				delta: one(textAt(1, 2, id(1, 1), "cd"), textAt(1, 6, id(1, 5), "gh")),
 				sv:    StateVector{1: 8}},
 		}},
 		{name: "deletes unite and only new parts are relayed", steps: []step{
-			{update: upd(nil, dels(1, Range{0, 2}, Range{5, 2})), delta: upd(nil, dels(1, Range{0, 2},
-				Range{5, 2})), sv: StateVector{}, pending: true},
+			{update: upd(nil, dels(1, Range{0, 2}, Range{5, 2})),
+				delta: upd(nil, dels(1, Range{0, 2}, Range{5, 2})), sv: StateVector{},
+				pending: true},
 			{update: upd(nil, dels(1, Range{1, 5})), delta: upd(nil, dels(1, Range{2, 3})),
 				sv: StateVector{}, pending: true, check: func(t *testing.T, s *Store) {
 					same(t, s.Encode(), upd(nil, dels(1, Range{0, 7})))
 				}},
-			{update: upd(nil, dels(1, Range{3, 1}), dels(2, Range{0, 0})), sv: StateVector{}, pending: true},
-			{update: upd(runs(run(textAt(1, 0, nil, "abcdefg")))),
-				delta: upd(runs(run(textAt(1, 0, nil, "abcdefg")))), sv: StateVector{1: 7}},
+			{update: upd(nil, dels(1, Range{3, 1}), dels(2, Range{0, 0})), sv: StateVector{},
+				pending: true},
+			{update: one(textAt(1, 0, nil, "abcdefg")), delta: one(textAt(1, 0, nil, "abcdefg")),
+				sv: StateVector{1: 7}},
 		}},
 		{name: "a new form takes over a blocked range", steps: []step{
-			{update: upd(runs(run(Struct{ID: ID{1, 0}, Length: 1, Info: RefString, ParentID: ID{9, 5},
-				Content: Content{Text: "p"}}, textAt(1, 1, id(1, 0), "qr")))), sv: StateVector{},
-				pending: true, delta: upd(runs(run(Struct{ID: ID{1, 0}, Length: 1, Info: RefString,
-					ParentID: ID{9, 5}, Content: Content{Text: "p"}}, textAt(1, 1, id(1, 0), "qr"))))},
-			{update: upd(runs(run(gcAt(1, 0, 1)))), sv: StateVector{1: 3},
-				delta: upd(runs(run(gcAt(1, 0, 1), textAt(1, 1, id(1, 0), "qr"))))},
+			{update: one(blocked, qr), delta: one(blocked, qr), sv: StateVector{}, pending: true},
+			{update: one(gcAt(1, 0, 1)), delta: one(gcAt(1, 0, 1), qr), sv: StateVector{1: 3}},
 		}},
 	}
 	for _, tt := range tests {
@@ -210,8 +202,10 @@ func TestStoreIsEmpty(t *testing.T) {
 		{name: "skip only", updates: [][]byte{upd(runs(ClientStructs{Client: 1, Structs: []Struct{
 			{ID: ID{1, 0}, Length: 3, Info: RefSkip}}}))}, empty: true},
 		{name: "deletes only", updates: [][]byte{upd(nil, dels(1, Range{0, 3}))}, empty: true},
-		{name: "items with origins only", updates: [][]byte{upd(runs(run(withOrigin)))}, empty: true},
-		{name: "parent given by item id", updates: [][]byte{upd(runs(run(byParentID)))}, empty: true},
+		{name: "items with origins only", updates: [][]byte{upd(runs(run(withOrigin)))},
+			empty: true},
+		{name: "parent given by item id", updates: [][]byte{upd(runs(run(byParentID)))},
+			empty: true},
 		{name: "root item", updates: [][]byte{upd(runs(run(textAt(1, 0, nil, "x"))))}},
 		{name: "root item that stays pending", updates: [][]byte{upd(runs(run(rootButPending)))}},
 		{name: "root item already known", updates: [][]byte{
@@ -231,7 +225,8 @@ func TestStoreIsEmpty(t *testing.T) {
 	}
 	// A root item in an update that fails leaves the store empty.
 	s := NewStore(Options{MaxSize: 4})
-	if _, err := s.Apply(upd(runs(run(textAt(1, 0, nil, "too long"))))); !errors.Is(err, ErrTooLarge) {
+	_, err := s.Apply(upd(runs(run(textAt(1, 0, nil, "too long")))))
+	if !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("err = %v", err)
 	}
 	if !s.IsEmpty() {

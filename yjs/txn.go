@@ -15,10 +15,12 @@ type txn struct {
 	alts  []alt     // parts of the update that overlap pending blocks (see takeOver)
 	delta *deltaBuilder
 
-	cands    []*Struct  // scratch: one client's structs
-	news     []newBlock // scratch: one client's new blocks
-	arena    []byte     // encodings of the Apply's new blocks
-	sizeHint int        // length of the update, to size arena
+	update   Update       // the update being applied (slices reused)
+	builder  deltaBuilder // the delta being built (slices reused)
+	cands    []*Struct    // scratch: one client's structs
+	news     []newBlock   // scratch: one client's new blocks
+	arena    []byte       // encodings of the Apply's new blocks
+	sizeHint int          // length of the update, to size arena
 }
 
 // storeCounters are the store-wide counters an Apply changes.
@@ -46,7 +48,7 @@ const (
 	opNewClient    opKind = iota // a client record was created at order[idx]
 	opInsertBlocks               // blocks were inserted at c.pend[pos...]
 	opMergeBlock                 // c.ints[idx] (inInts) or c.pend[idx] grew; old was it
-	opReplaceDels                // c.dels[idx] replaced the ranges in dels
+	opReplaceDels                // c.dels[idx:idx+n] replaced the ranges in dels
 	opIntegrate                  // c.pend[0] moved to c.ints; pend was c.pend
 	opTakeOver                   // a part was appended to c.ints; pend was c.pend, and
 	// pend[idx] was old if idx >= 0
@@ -64,6 +66,7 @@ type undoOp struct {
 	pos    []int           // opInsertBlocks: ascending positions of the inserted blocks
 	inInts bool            // opMergeBlock
 	dels   []Range         // opReplaceDels: the ranges that were replaced
+	n      int             // opReplaceDels: how many ranges replaced them
 	pend   []block         // opIntegrate, opTakeOver: c.pend before
 }
 
@@ -141,6 +144,7 @@ func (t *txn) reset() {
 	t.work = t.work[:0]
 	t.delta = nil
 	t.arena = nil
+	t.builder.reset()
 }
 
 // removeAt deletes the blocks at the ascending positions pos in one pass.
@@ -177,7 +181,7 @@ func (s *Store) rollback() {
 				c.pend[op.idx] = op.old
 			}
 		case opReplaceDels:
-			c.dels = slices.Replace(c.dels, op.idx, op.idx+1, op.dels...)
+			c.dels = slices.Replace(c.dels, op.idx, op.idx+op.n, op.dels...)
 		case opIntegrate, opTakeOver:
 			c.ints[len(c.ints)-1] = block{}
 			c.ints = c.ints[:len(c.ints)-1]

@@ -23,68 +23,90 @@ type ClientStructs struct {
 // that remain, strings must be UTF-8, JSON texts must parse, and trailing bytes are an
 // error. The result does not share memory with b.
 func DecodeUpdate(b []byte) (*Update, error) {
-	d := decoder{buf: b}
 	u := &Update{}
-	var err error
-	if u.Structs, err = d.readClientStructs(); err != nil {
-		return nil, fmt.Errorf("reading structs: %w", err)
-	}
-	if u.Deletes, err = d.readDeleteSet(); err != nil {
-		return nil, fmt.Errorf("reading delete set: %w", err)
-	}
-	if d.remaining() != 0 {
-		return nil, errTrailing
+	if err := decodeUpdate(b, u); err != nil {
+		return nil, err
 	}
 	return u, nil
 }
 
-// readClientStructs reads the struct section of an update.
-func (d *decoder) readClientStructs() ([]ClientStructs, error) {
-	n, err := d.readVarUint()
-	if err != nil {
-		return nil, err
+// decodeUpdate decodes b into u, reusing the slices u already has.
+func decodeUpdate(b []byte, u *Update) error {
+	d := decoder{buf: b}
+	if err := d.readClientStructs(&u.Structs); err != nil {
+		return fmt.Errorf("reading structs: %w", err)
 	}
-	if n > uint64(d.remaining()/3) { // count, client and clock take a byte each
-		return nil, errTruncated
+	if err := d.readDeleteSet(&u.Deletes); err != nil {
+		return fmt.Errorf("reading delete set: %w", err)
 	}
-	runs := make([]ClientStructs, 0, n)
-	for i := uint64(0); i < n; i++ {
-		run, err := d.readRun()
-		if err != nil {
-			return nil, err
-		}
-		runs = append(runs, run)
+	if d.remaining() != 0 {
+		return errTrailing
 	}
-	return runs, nil
+	return nil
 }
 
-// readRun reads one client's run of structs.
-func (d *decoder) readRun() (ClientStructs, error) {
+// reuse returns s resized to n elements, reusing its array when it is large enough.
+func reuse[T any](s []T, n uint64) []T {
+	if s == nil || uint64(cap(s)) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// readClientStructs reads the struct section of an update into *runs.
+func (d *decoder) readClientStructs(runs *[]ClientStructs) error {
 	n, err := d.readVarUint()
 	if err != nil {
-		return ClientStructs{}, err
+		return err
 	}
-	var run ClientStructs
+	if n > uint64(d.remaining()/3) { // count, client and clock take a byte each
+		return errTruncated
+	}
+	*runs = reuse(*runs, n)
+	for i := range *runs {
+		if err := d.readRun(&(*runs)[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readRun reads one client's run of structs into run.
+func (d *decoder) readRun(run *ClientStructs) error {
+	n, err := d.readVarUint()
+	if err != nil {
+		return err
+	}
 	if run.Client, err = d.readVarUint(); err != nil {
-		return ClientStructs{}, err
+		return err
 	}
 	if run.Clock, err = d.readVarUint(); err != nil {
-		return ClientStructs{}, err
+		return err
 	}
 	if n > uint64(d.remaining()/2) { // every struct takes at least two bytes
-		return ClientStructs{}, errTruncated
+		return errTruncated
 	}
-	run.Structs = make([]Struct, 0, n)
+	run.Structs = reuse(run.Structs, n)
 	clock := run.Clock
-	for i := uint64(0); i < n; i++ {
+	for i := range run.Structs {
 		s, err := d.readStruct(run.Client, clock)
 		if err != nil {
-			return ClientStructs{}, err
+			return err
 		}
-		run.Structs = append(run.Structs, s)
+		run.Structs[i] = s
 		clock += s.Length
 	}
-	return run, nil
+	return nil
+}
+
+// clearUpdate drops the references u holds, keeping its slices for reuse.
+func clearUpdate(u *Update) {
+	for i := range u.Structs {
+		clear(u.Structs[i].Structs)
+	}
+	for i := range u.Deletes {
+		clear(u.Deletes[i].Ranges)
+	}
 }
 
 // Encode returns the v1 encoding of u.

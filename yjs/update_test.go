@@ -27,7 +27,8 @@ func TestDecodeUpdate(t *testing.T) {
 		want  Update
 		again string // re-encoding, when it differs from in
 	}{
-		{name: "empty", in: "00 00", want: Update{Structs: []ClientStructs{}, Deletes: []ClientDeletes{}}},
+		{name: "empty", in: "00 00",
+			want: Update{Structs: []ClientStructs{}, Deletes: []ClientDeletes{}}},
 		{
 			name: "gc", in: "01 01 05 00 00 03 00",
 			want: Update{Structs: []ClientStructs{{Client: 5, Structs: []Struct{
@@ -50,7 +51,8 @@ func TestDecodeUpdate(t *testing.T) {
 			}}}}, Deletes: []ClientDeletes{}},
 		},
 		{
-			name: "origin keeps an unwritten parentSub flag", in: "01 01 07 01 a8 07 00 01 7d 05 00",
+			name: "origin keeps an unwritten parentSub flag",
+			in:   "01 01 07 01 a8 07 00 01 7d 05 00",
 			want: Update{Structs: []ClientStructs{{Client: 7, Clock: 1, Structs: []Struct{{
 				ID: ID{7, 1}, Length: 1, Info: InfoOrigin | InfoParentSub | RefAny,
 				Origin: ID{7, 0}, Content: Content{Any: []Any{{Kind: AnyInt, Int: 5}}},
@@ -110,7 +112,8 @@ func TestDecodeUpdate(t *testing.T) {
 			}}}, Deletes: []ClientDeletes{}},
 		},
 		{
-			name: "binary and subdocument", in: "01 02 02 00 03 01 01 61 02 ab cd 89 02 00 01 67 76 00 00",
+			name: "binary and subdocument",
+			in:   "01 02 02 00 03 01 01 61 02 ab cd 89 02 00 01 67 76 00 00",
 			want: Update{Structs: []ClientStructs{{Client: 2, Structs: []Struct{
 				{ID: ID{2, 0}, Length: 1, Info: RefBinary, ParentIsName: true, ParentName: "a",
 					Content: Content{Binary: []byte{0xab, 0xcd}}},
@@ -153,11 +156,15 @@ func TestDecodeUpdateErrors(t *testing.T) {
 		{name: "empty string", in: "01 01 05 00 04 01 01 74 00 00", err: errEmptyContent},
 		{name: "empty any list", in: "01 01 05 00 08 01 01 74 00 00", err: errEmptyContent},
 		{name: "type ref 7", in: "01 01 05 00 07 01 01 74 07 00", err: errTypeRef},
-		{name: "subdocument without options", in: "01 01 05 00 09 01 01 74 01 67 7e 00", err: errDocOpts},
+		{name: "subdocument without options", in: "01 01 05 00 09 01 01 74 01 67 7e 00",
+			err: errDocOpts},
 		{name: "embed that is not json", in: "01 01 05 00 05 01 01 74 01 7b 00", err: errBadJSON},
-		{name: "json content that is not json", in: "01 01 05 00 02 01 01 74 01 01 78 00", err: errBadJSON},
-		{name: "clock past 2^53-1", in: "01 01 05 ff ff ff ff ff ff ff 0f 00 02 00", err: errClockRange},
-		{name: "delete past 2^53-1", in: "00 01 05 01 ff ff ff ff ff ff ff 0f 01", err: errClockRange},
+		{name: "json content that is not json", in: "01 01 05 00 02 01 01 74 01 01 78 00",
+			err: errBadJSON},
+		{name: "clock past 2^53-1", in: "01 01 05 ff ff ff ff ff ff ff 0f 00 02 00",
+			err: errClockRange},
+		{name: "delete past 2^53-1", in: "00 01 05 01 ff ff ff ff ff ff ff 0f 01",
+			err: errClockRange},
 		{name: "struct count past end", in: "01 ff ff ff 0f 05 00 00 01", err: io.ErrUnexpectedEOF},
 		{name: "client count past end", in: "ff ff ff ff 0f 00", err: io.ErrUnexpectedEOF},
 		{name: "invalid utf-8 root name", in: "01 01 05 00 04 01 01 ff 01 78 00", err: errBadUTF8},
@@ -211,7 +218,8 @@ func TestSplitUTF16(t *testing.T) {
 	for _, tt := range tests {
 		l, r := splitUTF16(tt.s, tt.k)
 		if l != tt.left || r != tt.right {
-			t.Errorf("splitUTF16(%q, %d) = %q, %q; want %q, %q", tt.s, tt.k, l, r, tt.left, tt.right)
+			t.Errorf("splitUTF16(%q, %d) = %q, %q; want %q, %q",
+				tt.s, tt.k, l, r, tt.left, tt.right)
 		}
 		if utf16Len(l) != tt.k || utf16Len(l)+utf16Len(r) != utf16Len(tt.s) {
 			t.Errorf("splitUTF16(%q, %d): lengths %d + %d", tt.s, tt.k, utf16Len(l), utf16Len(r))

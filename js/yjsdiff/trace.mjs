@@ -57,8 +57,19 @@ export class Trace {
       else if (x < 0.16) this.outbox.push(Y.encodeStateAsUpdate(c.doc))
       else if (x < 0.18) this.outbox.push(Y.encodeStateAsUpdate(c.doc, Y.encodeStateVector(this.pick(this.clients).doc)))
       else if (x < 0.26 && c.undo) this.chance(0.7) ? c.undo.undo() : c.undo.redo()
+      else if (x < 0.29) this.sameSpot()
       else if (x < 0.36) c.doc.transact(() => { for (let k = 1 + this.int(4); k > 0; k--) this.edit(c) })
       else this.edit(c)
+    }
+  }
+
+  // sameSpot has every client insert at the same place of its own text (the start, or
+  // its end) without syncing first: concurrent inserts at one position.
+  sameSpot () {
+    const atEnd = this.chance(0.5)
+    for (const c of this.clients) {
+      const t = c.roots[0]
+      t.insert(atEnd ? t.length : 0, this.pick(PIECES))
     }
   }
 
