@@ -61,6 +61,13 @@ func TestAuthRefused(t *testing.T) {
 			return hs256(t, tokenSpec{room: r.id, user: map[string]any{"name": "x"}})
 		}},
 		{"user not an object", func() string { return hs256(t, tokenSpec{room: r.id, user: "ann"}) }},
+		{"not yet valid", func() string {
+			return hs256(t, tokenSpec{room: r.id, user: ann, nbf: time.Hour})
+		}},
+		{"issued before max_age", func() string {
+			return hs256(t, tokenSpec{room: r.id, user: ann, age: 70000 * time.Second,
+				life: 80000 * time.Second})
+		}},
 		{"tampered signature", func() string {
 			tok := hs256(t, tokenSpec{room: r.id, user: ann})
 			return tok[:len(tok)-4] + "AAAA"

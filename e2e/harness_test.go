@@ -150,6 +150,23 @@ func caddyfileFor(t testing.TB, cfg caddyConfig, port int) string {
 	return b.String()
 }
 
+// Reload loads cfg into the running Caddy on the same port, as `caddy reload` does: the new
+// handlers are provisioned before the old ones are cleaned up.
+func (s *caddyServer) Reload(cfg caddyConfig) {
+	s.t.Helper()
+
+	caddyfile := caddyfileFor(s.t, cfg, s.Port)
+	cfgJSON, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(caddyfile),
+		map[string]any{"filename": "Caddyfile"})
+	if err != nil {
+		s.t.Fatalf("adapting Caddyfile:\n%s\n: %v", caddyfile, err)
+	}
+
+	if err := caddy.Load(cfgJSON, true); err != nil {
+		s.t.Fatalf("reloading caddy: %v", err)
+	}
+}
+
 // Stop stops Caddy (idempotent); another Caddy may be started after it.
 func (s *caddyServer) Stop() {
 	if s.stopped {

@@ -118,6 +118,8 @@ func TestLifecycleSecondSession(t *testing.T) {
 	exit := ann.Await(pluvtest.TypeExit)
 	mustEqual(t, "$exit connectionId", exit.ConnectionID, bobID)
 	jsonEqual(t, "$exit data", exit.Data, `{"sessionId":"`+bobID+`"}`)
+	jsonEqual(t, "$exit envelope user (the departed one's)", exit.User,
+		`{"id":"bob","name":"Bob"}`)
 	if len(ann.Others()) != 0 {
 		t.Fatalf("ann still sees %v after bob's exit", ann.Others())
 	}

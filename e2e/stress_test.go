@@ -19,7 +19,7 @@ func TestStressStopWhileLeaving(t *testing.T) {
 	}
 
 	var dirs []string
-	for i := 0; i < 100; i++ {
+	for i := 0; i < 200; i++ {
 		dir := t.TempDir()
 		dirs = append(dirs, dir)
 		s := startCaddyConfig(t, caddyConfig{Site: pluvSite(t, dir, authBlock)})
@@ -29,7 +29,12 @@ func TestStressStopWhileLeaving(t *testing.T) {
 			Update: textInsert(11, 0, "text", "hello"),
 		})
 		c.Handshake()
-		c.Close()
+		others := []*pluvtest.Client{r.user("bob", "bob", nil), r.user("cy", "cy", nil)}
+		for _, o := range others {
+			o.Close()
+		}
+
+		c.Close() // the server's teardown starts as the close completes
 		s.Stop()
 
 		file := filepath.Join(dir, "stress.yjs")

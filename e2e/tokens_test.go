@@ -28,6 +28,7 @@ type tokenSpec struct {
 	age    time.Duration // how long ago it was issued
 	life   time.Duration // exp - iat; default 60000 s
 	secret string        // default e2eSecret
+	nbf    time.Duration // when set, the token is not valid before now + nbf
 }
 
 func (s tokenSpec) claims() map[string]any {
@@ -41,10 +42,15 @@ func (s tokenSpec) claims() map[string]any {
 		id, _ = m["id"].(string)
 	}
 
-	return map[string]any{
+	c := map[string]any{
 		"room": s.room, "sub": s.room + "|" + id, "user": s.user,
 		"iat": iat.Unix(), "exp": iat.Add(s.life).Unix(), "jti": rand.Text(),
 	}
+	if s.nbf != 0 {
+		c["nbf"] = time.Now().Add(s.nbf).Unix()
+	}
+
+	return c
 }
 
 func (s tokenSpec) key() string {

@@ -88,3 +88,15 @@ func textRun(client, clock uint64, root string, parts ...string) []byte {
 
 	return u.uint(0)
 }
+
+// textAfter is an update in which client inserts s at clock right after the character
+// (oc, ock) of any client.
+func textAfter(client, clock, oc, ock uint64, s string) []byte {
+	var u yupdate
+	u = u.uint(1).uint(1).uint(client).uint(clock)
+	u = append(u, 0x84)
+	u = u.uint(oc).uint(ock)
+	u = u.str(s).uint(0)
+
+	return u
+}

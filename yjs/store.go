@@ -22,7 +22,8 @@ type Options struct {
 }
 
 // Store holds a merged Yjs document state as structs per client, without a document
-// model. Not safe for concurrent use.
+// model. Make one with [NewStore]; the zero value is not usable. Not safe for concurrent
+// use.
 type Store struct {
 	opts    Options
 	clients map[uint64]*client
@@ -98,7 +99,8 @@ func NewStore(o Options) *Store {
 
 // Apply merges a v1 update into the store and returns the effective delta: one v1
 // update with exactly the struct and delete ranges the store did not have, or nil when
-// there were none. On any error the store is left as it was.
+// there were none. (After a take-over, see the package documentation, the delta also
+// carries the pending structs it unlocked.) On any error the store is left as it was.
 func (s *Store) Apply(update []byte) (delta []byte, err error) {
 	u := &s.txn.update
 	defer clearUpdate(u)

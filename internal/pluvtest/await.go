@@ -306,19 +306,43 @@ type Handshake struct {
 }
 
 // Handshake waits for the whole automatic handshake: `$registered`, `$storageReceived`, the
-// client's own `$userJoined` and the `$othersReceived` answering its `$getOthers`.
+// client's own `$userJoined` and the `$othersReceived` answering its `$getOthers`. It looks
+// at the first frames of those types, whether or not an awaiter already returned them.
 func (c *Client) Handshake() Handshake {
 	if c.opts.T != nil {
 		c.opts.T.Helper()
 	}
 
+	first := func(typ string) Frame {
+		if c.opts.T != nil {
+			c.opts.T.Helper()
+		}
+
+		return c.AwaitFunc("the first "+typ, func(f Frame) bool { return f.Type == typ })
+	}
+
 	var h Handshake
-	h.Registered = c.Await(TypeRegistered)
-	h.StorageReceived = c.Await(TypeStorageReceived)
+	h.Registered = first(TypeRegistered)
+	h.StorageReceived = first(TypeStorageReceived)
 	h.UserJoined = c.AwaitFunc("own $userJoined", func(f Frame) bool {
 		return f.Type == TypeUserJoined && f.ConnectionID == h.Registered.ConnectionID
 	})
-	h.OthersReceived = c.Await(TypeOthersReceived)
+	h.OthersReceived = first(TypeOthersReceived)
 
 	return h
+}
+
+// AwaitAs is [Client.Await] that also decodes the frame's data into T (one of the payload
+// types of this package, or any type the data fits), failing the test when it does not.
+func AwaitAs[T any](c *Client, typ string) (Frame, T) {
+	if c.opts.T != nil {
+		c.opts.T.Helper()
+	}
+
+	f := c.Await(typ)
+
+	var v T
+	c.must(f, f.Decode(&v))
+
+	return f, v
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -65,6 +66,10 @@ type Options struct {
 	Presence map[string]any
 	// Update is the client's initial document as a Yjs v1 update; nil sends "".
 	Update []byte
+	// Cached are updates the real client keeps from earlier sockets (its storage store, e.g.
+	// edits made while offline); they seed an empty room and are merged into the state of
+	// `$storageReceived`, then sent in the `$initialized` echo, as the real client does.
+	Cached [][]byte
 	// Manual lists the handshake steps the test performs itself; zero means none.
 	Manual Steps
 	// Timeout bounds every awaiter; default 5 s.
@@ -73,6 +78,10 @@ type Options struct {
 	PingEvery time.Duration
 	// Room is the room id every frame's `room` must equal; default the URL's `room` query.
 	Room string
+	// ReadBuffer, when positive, sets the socket's kernel receive buffer (SO_RCVBUF) in
+	// bytes before connecting, so that a paused client backs the server up after little
+	// data.
+	ReadBuffer int
 }
 
 // CloseInfo describes how the server ended the connection.
@@ -91,6 +100,9 @@ type Client struct {
 
 	done chan struct{} // closed when the read loop has ended
 	stop chan struct{} // closed by Close to end the heartbeat
+
+	gateMu sync.Mutex    // guards gate
+	gate   chan struct{} // non-nil while reading is paused; closed to resume
 
 	mu         sync.Mutex // guards everything below
 	frames     []Frame
@@ -125,7 +137,22 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 		opts.Room = u.Query().Get("room")
 	}
 
+	if _, err := merged(opts.Cached); err != nil {
+		return nil, err
+	}
+
 	d := websocket.Dialer{HandshakeTimeout: opts.Timeout}
+	if opts.ReadBuffer > 0 {
+		d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if tc, ok := conn.(*net.TCPConn); ok {
+				_ = tc.SetReadBuffer(opts.ReadBuffer)
+			}
+
+			return conn, err
+		}
+	}
+
 	conn, resp, err := d.DialContext(ctx, u.String(), opts.Header)
 	if err != nil {
 		if resp != nil {
@@ -228,6 +255,17 @@ func (c *Client) readLoop() {
 	defer close(c.done)
 
 	for {
+		c.gateMu.Lock()
+		gate := c.gate
+		c.gateMu.Unlock()
+
+		if gate != nil {
+			select {
+			case <-gate:
+			case <-c.stop:
+			}
+		}
+
 		kind, raw, err := c.conn.ReadMessage()
 		if err != nil {
 			c.ended(err)
@@ -318,6 +356,30 @@ func (c *Client) Close() {
 
 	c.conn.Close()
 	<-c.done
+}
+
+// PauseReading stops reading from the socket after the frame being read, as a stalled
+// browser tab would; the server's writes then back up. [Client.ResumeReading] ends it.
+func (c *Client) PauseReading() {
+	c.gateMu.Lock()
+	defer c.gateMu.Unlock()
+
+	if c.gate == nil {
+		c.gate = make(chan struct{})
+	}
+}
+
+// ResumeReading ends [Client.PauseReading]. With a small [Options.ReadBuffer] the backlog
+// then arrives slowly (TCP probes a window smaller than a segment), so tests that paused
+// such a client had better [Client.Drop] it.
+func (c *Client) ResumeReading() {
+	c.gateMu.Lock()
+	defer c.gateMu.Unlock()
+
+	if c.gate != nil {
+		close(c.gate)
+		c.gate = nil
+	}
 }
 
 // Drop closes the socket without a close frame (the server sees 1006).

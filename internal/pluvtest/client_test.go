@@ -132,6 +132,10 @@ func TestClientHandshakeAutomatic(t *testing.T) {
 	fc.expect(t, TypeGetOthers)
 	fc.send(t, othersA)
 
+	if _, d := AwaitAs[OthersReceived](c, TypeOthersReceived); d.Others == nil {
+		t.Fatalf("typed $othersReceived without others")
+	}
+
 	h := c.Handshake()
 	if h.Registered.ConnectionID != "p_a" || c.SessionID() != "p_a" {
 		t.Fatalf("session id = %q", c.SessionID())

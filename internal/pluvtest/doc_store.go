@@ -24,27 +24,53 @@ func newDoc() *Doc {
 	return &Doc{store: newUpdateStore()}
 }
 
-// reset replaces the document by a `$storageReceived` state: nothing for "empty" (the client
-// discards its doc), the server's full state otherwise.
-func (d *Doc) reset(kind, state string) error {
+// reset rebuilds the document from `$storageReceived` as the real client does
+// (PROTOCOL.md §6.4): "empty" keeps only the cached updates; "initialized" takes the cached
+// updates if there are any, else the state; anything else takes the state, then the cached
+// updates.
+func (d *Doc) reset(kind, state string, cached [][]byte) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 
 	d.store = newUpdateStore()
-	if kind == "empty" {
-		return nil
+	useState := kind != "empty" && (kind != "initialized" || len(cached) == 0)
+	useCached := kind != "initialized" || len(cached) > 0
+	if useState {
+		b, err := base64.StdEncoding.DecodeString(state)
+		if err != nil {
+			return fmt.Errorf("decoding state: %w", err)
+		}
+
+		if _, err := d.store.Apply(b); err != nil {
+			return fmt.Errorf("applying state: %w", err)
+		}
 	}
 
-	b, err := base64.StdEncoding.DecodeString(state)
-	if err != nil {
-		return fmt.Errorf("decoding state: %w", err)
-	}
-
-	if _, err := d.store.Apply(b); err != nil {
-		return fmt.Errorf("applying state: %w", err)
+	if useCached {
+		for _, u := range cached {
+			if _, err := d.store.Apply(u); err != nil {
+				return fmt.Errorf("applying cached update: %w", err)
+			}
+		}
 	}
 
 	return nil
+}
+
+// merged returns the cached updates as one update, nil when there are none.
+func merged(cached [][]byte) ([]byte, error) {
+	if len(cached) == 0 {
+		return nil, nil
+	}
+
+	s := newUpdateStore()
+	for _, u := range cached {
+		if _, err := s.Apply(u); err != nil {
+			return nil, fmt.Errorf("applying cached update: %w", err)
+		}
+	}
+
+	return s.Encode(), nil
 }
 
 // apply merges an update into the document and returns what was new to it.
@@ -96,4 +122,16 @@ func SameDoc(a, b []byte) error {
 	}
 
 	return nil
+}
+
+// MergeUpdates merges Yjs v1 updates into one, failing the test on a bad update.
+func MergeUpdates(t TB, updates ...[]byte) []byte {
+	t.Helper()
+
+	m, err := merged(updates)
+	if err != nil {
+		t.Fatalf("pluvtest: %v", err)
+	}
+
+	return m
 }

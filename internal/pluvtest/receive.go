@@ -121,7 +121,7 @@ func (c *Client) onRegistered(f Frame) []map[string]any {
 	}
 
 	st.initSent++
-	data := map[string]any{"update": c.initialUpdateLocked()}
+	data := map[string]any{"update": c.initialUpdateLocked(d.State != nil && *d.State != "")}
 	if p := c.users.myPresence; p != nil {
 		data["presence"] = p
 	}
@@ -129,9 +129,16 @@ func (c *Client) onRegistered(f Frame) []map[string]any {
 	return []map[string]any{{"type": TypeInitializeSession, "data": data}}
 }
 
-// initialUpdateLocked is what the real client sends as `$initializeSession.update`: its
-// initial document, or "" when it has none.
-func (c *Client) initialUpdateLocked() string {
+// initialUpdateLocked is what the real client sends as `$initializeSession.update`: when
+// the room has no state, its cached updates if any; else its initial document, or "" when
+// it has none.
+func (c *Client) initialUpdateLocked(roomHasState bool) string {
+	if !roomHasState {
+		if m, err := merged(c.opts.Cached); err == nil && m != nil {
+			return base64.StdEncoding.EncodeToString(m)
+		}
+	}
+
 	if c.opts.Update == nil {
 		return ""
 	}
@@ -148,7 +155,7 @@ func (c *Client) onStorageReceived(f Frame) []map[string]any {
 
 	var d StorageReceived
 	_ = f.Decode(&d)
-	if err := c.doc.reset(d.ChangeKind, d.State); err != nil {
+	if err := c.doc.reset(d.ChangeKind, d.State, c.opts.Cached); err != nil {
 		c.violateLocked("$storageReceived: %v", err)
 	}
 
