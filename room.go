@@ -37,6 +37,7 @@ type Room struct {
 	users    map[string]map[string]*session // user id → sessions; guarded by mu
 	store    docStore                       // guarded by mu; set before ready closes
 	corrupt  bool                           // the file could not be read; storage refused
+	dirty    bool                           // the store changed since it was loaded or saved
 	closed   bool                           // torn down; guarded by mu (and roomsMu)
 }
 
@@ -227,12 +228,10 @@ func (rm *Room) collectStale(now time.Time, timeout time.Duration) bool {
 			ids = append(ids, id)
 		}
 		data, _ := marshalCompact(syncStateData{ConnectionIDs: ids})
-		// The client drops this frame without a connectionId, and the id must be one it
-		// does not remove, so each recipient gets its own id (a small per-session frame).
-		for _, s := range rm.sessions {
-			s.enqueue(encodeFrame(msgSyncStateReceived, json.RawMessage(data), s.id, rm.id,
-				s.user))
-		}
+		// The client ignores this frame without a connectionId but reads nothing else from
+		// it, so any live id serves and the frame is encoded once for everybody.
+		frame := encodeFrame(msgSyncStateReceived, json.RawMessage(data), ids[0], rm.id, nil)
+		rm.broadcastLocked(frame)
 	}
 	return len(rm.sessions) == 0
 }

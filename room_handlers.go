@@ -154,6 +154,7 @@ func (rm *Room) initialStorage(s *session, update []byte) (string, error) {
 	if err != nil {
 		return changeInitialized, fmt.Errorf("storage refused: %w", err)
 	}
+	rm.dirty = rm.dirty || delta != nil
 	// Sessions that already received an empty state get the seed as an update.
 	rm.sendDeltaLocked(s, delta, s)
 	return changeInitialized, nil
@@ -209,7 +210,9 @@ func (rm *Room) updateStorage(s *session, data json.RawMessage) {
 		s.enqueue(encodeFrame(msgError, errorData{Message: msg}, s.id, rm.id, s.user))
 		return
 	}
-	rm.sendDeltaLocked(s, delta, nil)
+	rm.dirty = rm.dirty || delta != nil
+	// The sender has its own update already: the delta goes to everyone else.
+	rm.sendDeltaLocked(s, delta, s)
 }
 
 // updatePresence merges `$updatePresence` into the sender's presence, shares it with the

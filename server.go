@@ -297,7 +297,8 @@ func (srv *Server) load(rm *Room) {
 func (srv *Server) teardown(rm *Room) {
 	srv.roomsMu.Lock()
 	rm.mu.Lock()
-	if len(rm.sessions) > 0 || rm.closed {
+	// After shutdown has begun, it saves the rooms it took over itself.
+	if len(rm.sessions) > 0 || rm.closed || srv.closed {
 		rm.mu.Unlock()
 		srv.roomsMu.Unlock()
 		return
@@ -331,9 +332,10 @@ func (srv *Server) teardown(rm *Room) {
 // finalState is the state to write at teardown, or nil when there is nothing to write.
 // Callers hold mu.
 func (rm *Room) finalState() []byte {
-	if rm.path == "" || rm.corrupt || rm.store == nil || rm.store.IsEmpty() {
+	if rm.path == "" || rm.corrupt || rm.store == nil || !rm.dirty {
 		return nil
 	}
+	rm.dirty = false
 	return rm.store.Encode()
 }
 

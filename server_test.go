@@ -115,11 +115,9 @@ func TestStorageDeltas(t *testing.T) {
 	b.register()
 	edit := textInsert(1, 1, "b")
 	a.send(msgUpdateStorage, map[string]any{"origin": nil, "update": b64url(edit)})
-	su := a.expect(msgStorageUpdated)
-	if d := decodeState(t, su.Data, "state"); !bytes.Equal(d, edit) || su.conn() != a.id {
-		t.Fatalf("delta = %x from %q, want %x", d, su.conn(), edit)
-	}
-	marker(t, a, b) // b's next frame is the marker: no $storageUpdated before it
+	// The next frame of each is the marker: the sender gets no echo of its own edit, and b
+	// no $storageUpdated before its $storageReceived.
+	marker(t, a, b)
 
 	// The same update again adds nothing, so nothing is relayed.
 	a.send(msgUpdateStorage, map[string]any{"origin": nil, "update": b64std(edit)})
@@ -141,15 +139,14 @@ func TestStorageDeltas(t *testing.T) {
 	b.expect(msgUserJoined)
 	a.expect(msgUserJoined)
 
-	// Now b gets deltas, including its own (broadcast includes the sender).
+	// Now b's edits reach a as deltas from b; b itself gets no echo.
 	edit2 := textInsert(2, 0, "c")
 	b.send(msgUpdateStorage, map[string]any{"origin": nil, "update": b64std(edit2)})
-	for _, c := range []*testClient{a, b} {
-		if d := decodeState(t, c.expect(msgStorageUpdated).Data, "state"); !bytes.Equal(d,
-			edit2) {
-			t.Fatalf("delta to %s = %x", c.id, d)
-		}
+	su := a.expect(msgStorageUpdated)
+	if d := decodeState(t, su.Data, "state"); !bytes.Equal(d, edit2) || su.conn() != b.id {
+		t.Fatalf("delta to a = %x from %q, want %x from b", d, su.conn(), edit2)
 	}
+	marker(t, b, a)
 	// A broken update is refused with $error to the sender only.
 	b.send(msgUpdateStorage, map[string]any{"origin": nil, "update": b64std([]byte{1, 9})})
 	if e := b.expect(msgError); e.conn() != b.id {
@@ -177,7 +174,7 @@ func TestStorageSizeCap(t *testing.T) {
 	a.expect(msgUserJoined)
 	small := textInsert(1, 0, "ok")
 	a.send(msgUpdateStorage, map[string]any{"update": b64std(small)})
-	a.expect(msgStorageUpdated)
+	marker(t, a) // accepted: no $error before the marker
 	a.send(msgUpdateStorage, map[string]any{"update": b64std(textInsert(2, 0,
 		strings.Repeat("y", 30)))})
 	a.expect(msgError)
