@@ -45,7 +45,8 @@ func TestJoinDuringBroadcasts(t *testing.T) {
 
 // TestJoinDuringEdits: sessions joining while another types get a `$storageReceived`
 // snapshot and then every later delta, never a `$storageUpdated` before the snapshot, and
-// end with the same document as the typist and as a late joiner.
+// end with the same document as the typist and as a late joiner. A session there from the
+// start gets one delta per keystroke; the typist gets none of its own.
 func TestJoinDuringEdits(t *testing.T) {
 	r := startRoom(t, authBlock)
 	ann := r.dial("ann", pluvtest.Options{
@@ -53,6 +54,7 @@ func TestJoinDuringEdits(t *testing.T) {
 		Update: textInsert(11, 0, "text", "a"),
 	})
 	ann.Handshake()
+	watch := r.user("watch", "watch", nil)
 
 	const keystrokes = 400
 	var wg sync.WaitGroup
@@ -79,15 +81,16 @@ func TestJoinDuringEdits(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ann.Barrier(barrierEvent, joiners...)
+	ann.Barrier(barrierEvent, append(joiners, watch)...)
 	late := r.user("late", "late", nil)
 	want := late.Doc()
-	for _, c := range append(joiners, ann) {
+	for _, c := range append(joiners, ann, watch) {
 		if err := pluvtest.SameDoc(c.Doc(), want); err != nil {
 			t.Fatalf("%s's document differs from the room's: %v", c.Name(), err)
 		}
 	}
 
-	mustEqual(t, "ann's $storageUpdated frames", ann.Count(pluvtest.TypeStorageUpdated),
+	mustEqual(t, "watch's $storageUpdated frames", watch.Count(pluvtest.TypeStorageUpdated),
 		keystrokes)
+	mustEqual(t, "ann's $storageUpdated frames", ann.Count(pluvtest.TypeStorageUpdated), 0)
 }

@@ -45,6 +45,7 @@ type convergeStep struct {
 	Sent       map[string]int `json:"sent"`
 	Relayed    map[string]int `json:"relayed"`
 	Frames     map[string]int `json:"frames"`
+	Echoed     map[string]int `json:"echoed"`
 	TextLength int            `json:"textLength"`
 }
 
@@ -60,6 +61,7 @@ type lateJoinerResult struct {
 		RelayedToBen  int `json:"relayedToBen"`
 		FramesToBen   int `json:"framesToBen"`
 		MaxFrameToBen int `json:"maxFrameToBen"`
+		EchoedToAnn   int `json:"echoedToAnn"`
 	} `json:"edits"`
 	LateJoinerState int `json:"lateJoinerStateBase64"`
 }
@@ -67,8 +69,10 @@ type lateJoinerResult struct {
 // TestInteropNode runs our JS client (js/lib/pluv-client.mjs, on ws and the real yjs) against
 // a real Caddy with the plugin: two clients converge through small concurrent edits and 1 MB
 // of text (one piece and chunks), a late joiner after 2,000 edits gets the same document, and
-// the server relays deltas rather than whole documents. The scripts also fail on any frame
-// the real @pluv/client would drop or choke on, and on a late $pong.
+// the server relays deltas rather than whole documents, never back to the client that made
+// the edit. The scripts also fail on any frame the real @pluv/client would drop or choke on,
+// and on a late $pong. A delta of a client's own edit is counted only if it arrives before
+// the step's documents converge, so that check can miss a late one but never flags wrongly.
 func TestInteropNode(t *testing.T) {
 	dir, node := nodeProject(t)
 
@@ -87,6 +91,17 @@ func TestInteropNode(t *testing.T) {
 		}
 
 		for _, st := range res.Steps {
+			if st.Echoed == nil {
+				t.Fatalf("%s: the script reported no echoed counts", st.Name)
+			}
+
+			for who, n := range st.Echoed {
+				if n != 0 {
+					t.Errorf("%s: %s got %d bytes of $storageUpdated for its own edits",
+						st.Name, who, n)
+				}
+			}
+
 			total := st.Sent["Ann"] + st.Sent["Ben"]
 			for who, n := range st.Relayed {
 				if others := total - st.Sent[who]; !relayedLikeDeltas(n, others) {
@@ -106,6 +121,10 @@ func TestInteropNode(t *testing.T) {
 		runNodeScript(ctx, t, node, dir, "interop/late-joiner.mjs", env, &res)
 
 		e := res.Edits
+		if e.EchoedToAnn != 0 {
+			t.Errorf("Ann got %d bytes of $storageUpdated for her own edits", e.EchoedToAnn)
+		}
+
 		if !relayedLikeDeltas(e.RelayedToBen, e.Sent) {
 			t.Errorf("Ben received %d bytes of $storageUpdated for %d bytes of edits",
 				e.RelayedToBen, e.Sent)

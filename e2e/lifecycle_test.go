@@ -149,7 +149,8 @@ func TestLifecycleAnonymous(t *testing.T) {
 }
 
 // TestLifecycleManualSteps: a session that never sends `$initializeSession` is registered
-// but gets no `$storageReceived`, and storage broadcasts skip it (PROTOCOL.md §6.4).
+// but gets no `$storageReceived`, and storage broadcasts that reach an initialised session
+// skip it (PROTOCOL.md §6.4).
 func TestLifecycleManualSteps(t *testing.T) {
 	r := startRoom(t, authBlock)
 	lazy := r.dial("lazy", pluvtest.Options{
@@ -159,15 +160,18 @@ func TestLifecycleManualSteps(t *testing.T) {
 	lazy.Await(pluvtest.TypeRegistered)
 
 	ann := r.user("ann", "ann", nil)
+	bob := r.user("bob", "bob", nil)
 	if err := ann.UpdateStorage(textInsert(11, 0, "text", "edit")); err != nil {
 		t.Fatal(err)
 	}
 
-	ann.Await(pluvtest.TypeStorageUpdated)
-	ann.Barrier(barrierEvent, lazy)
+	bob.Await(pluvtest.TypeStorageUpdated)
+	ann.Barrier(barrierEvent, lazy, bob)
 	if n := lazy.Count(pluvtest.TypeStorageUpdated); n != 0 {
 		t.Fatalf("a session without $storageReceived got %d $storageUpdated", n)
 	}
+
+	noOwnDeltas(t, ann)
 
 	if err := lazy.InitializeSession(nil, nil); err != nil {
 		t.Fatal(err)
@@ -183,7 +187,9 @@ func TestLifecycleManualSteps(t *testing.T) {
 	}
 
 	or := decode[pluvtest.OthersReceived](t, lazy.Await(pluvtest.TypeOthersReceived))
-	if _, ok := or.Others[ann.SessionID()]; !ok || len(or.Others) != 1 {
-		t.Fatalf("lazy's others = %v", or.Others)
+	_, hasAnn := or.Others[ann.SessionID()]
+	_, hasBob := or.Others[bob.SessionID()]
+	if !hasAnn || !hasBob || len(or.Others) != 2 {
+		t.Fatalf("lazy's others = %v, want ann and bob", or.Others)
 	}
 }

@@ -7,7 +7,8 @@ import (
 )
 
 // TestReconnectWithOfflineEdits: a client coming back with edits made while disconnected
-// sends them in its `$initialized` echo (§6.4); the server merges them and relays only them.
+// sends them in its `$initialized` echo (§6.4); the server merges them and relays only them,
+// to the others (the client that made them gets no delta back).
 func TestReconnectWithOfflineEdits(t *testing.T) {
 	r := startRoom(t, authBlock)
 	hello := textInsert(11, 0, "text", "hello")
@@ -24,13 +25,18 @@ func TestReconnectWithOfflineEdits(t *testing.T) {
 	mustEqual(t, "carl's changeKind",
 		decode[pluvtest.StorageReceived](t, h.StorageReceived).ChangeKind, "unchanged")
 
-	for _, c := range []*pluvtest.Client{ann, bob, carl} {
+	for _, c := range []*pluvtest.Client{ann, bob} {
 		f := c.Await(pluvtest.TypeStorageUpdated)
 		mustEqual(t, c.Name()+": delta from", f.ConnectionID, carl.SessionID())
 		d := unb64(decode[pluvtest.StorageUpdated](t, f).State)
 		if err := pluvtest.SameDoc(d, offline); err != nil {
 			t.Fatalf("%s: the delta is not the offline edit: %v", c.Name(), err)
 		}
+	}
+
+	barrierAll(ann, bob, carl)
+	for c, n := range map[*pluvtest.Client]int{ann: 1, bob: 1, carl: 0} {
+		mustEqual(t, c.Name()+"'s $storageUpdated frames", c.Count(pluvtest.TypeStorageUpdated), n)
 	}
 
 	late := r.user("late", "late", nil)
@@ -78,31 +84,42 @@ func TestStoragePendingKept(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ann.Await(pluvtest.TypeStorageUpdated)
+	ann.Barrier(barrierEvent) // the room has taken the edit once ann's barrier is back
+	noOwnDeltas(t, ann)
 	ann.Close()
 	waitRoomFile(t, dir)
 
 	bob := r.user("bob", "bob", nil)
+	cat := r.user("cat", "cat", nil)
 	history := textInsert(77, 0, "text", "abcde")
 	if err := bob.UpdateStorage(history); err != nil {
 		t.Fatal(err)
 	}
 
-	d := unb64(decode[pluvtest.StorageUpdated](t, bob.Await(pluvtest.TypeStorageUpdated)).State)
-	if err := pluvtest.SameDoc(d, history); err != nil {
+	f := cat.Await(pluvtest.TypeStorageUpdated)
+	mustEqual(t, "delta from", f.ConnectionID, bob.SessionID())
+	if err := pluvtest.SameDoc(unb64(decode[pluvtest.StorageUpdated](t, f).State),
+		history); err != nil {
 		t.Fatalf("relayed delta: %v", err)
 	}
+
+	bob.Barrier(barrierEvent, cat)
+	mustEqual(t, "cat's $storageUpdated frames", cat.Count(pluvtest.TypeStorageUpdated), 1)
+	noOwnDeltas(t, bob)
 
 	want := [][]byte{textInsert(11, 0, "text", "hello"), history, waiting}
 	late := r.user("late", "late", nil)
 	full := pluvtest.MergeUpdates(t, want...)
-	if err := pluvtest.SameDoc(late.Doc(), full); err != nil {
-		t.Fatalf("the room lost the waiting structs: %v", err)
+	for _, c := range []*pluvtest.Client{late, bob, cat} {
+		if err := pluvtest.SameDoc(c.Doc(), full); err != nil {
+			t.Fatalf("%s: the room lost the waiting structs: %v", c.Name(), err)
+		}
 	}
 }
 
 // TestStoragePendingOnlyPersisted: a room whose document holds only structs waiting for
-// missing history still writes them at teardown.
+// missing history still writes them at teardown, and the room re-created from the file
+// has them.
 func TestStoragePendingOnlyPersisted(t *testing.T) {
 	dir := t.TempDir()
 	s := startCaddyConfig(t, caddyConfig{Site: pluvSite(t, dir, authBlock)})
@@ -114,9 +131,22 @@ func TestStoragePendingOnlyPersisted(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ann.Await(pluvtest.TypeStorageUpdated)
+	ann.Barrier(barrierEvent) // the room has taken the edit once ann's barrier is back
+	noOwnDeltas(t, ann)
 	ann.Close()
 	waitRoomFile(t, dir)
+
+	history := textInsert(77, 0, "text", "abcde")
+	bob := r.user("bob", "bob", nil)
+	if err := bob.UpdateStorage(history); err != nil {
+		t.Fatal(err)
+	}
+
+	bob.Barrier(barrierEvent)
+	late := r.user("late", "late", nil)
+	if err := pluvtest.SameDoc(late.Doc(), pluvtest.MergeUpdates(t, history, waiting)); err != nil {
+		t.Fatalf("the re-created room lost the waiting structs: %v", err)
+	}
 }
 
 // TestRejoinRightAfterLeave: a session joining while the room is being torn down and
@@ -144,7 +174,8 @@ func TestRejoinRightAfterLeave(t *testing.T) {
 		}
 
 		updates = append(updates, u)
-		c.Await(pluvtest.TypeStorageUpdated)
+		c.Barrier(barrierEvent) // the room has taken the edit once c's barrier is back
+		noOwnDeltas(t, c)
 		c.Close()
 	}
 }

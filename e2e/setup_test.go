@@ -73,7 +73,9 @@ func (r *room) url(id string) string {
 	return r.s.WS + "/api/pluv/room?room=" + url.QueryEscape(id)
 }
 
-// dial connects a strict client to the room; name labels it in failures.
+// dial connects a strict client to the room; name labels it in failures. When the test
+// ends, it also fails if the client ever got a delta of its own edit back (see
+// [ownDeltas]); tests that need the check at a given point call [noOwnDeltas].
 func (r *room) dial(name string, o pluvtest.Options) *pluvtest.Client {
 	r.t.Helper()
 
@@ -82,7 +84,46 @@ func (r *room) dial(name string, o pluvtest.Options) *pluvtest.Client {
 		o.Timeout = 5 * time.Second
 	}
 
-	return pluvtest.MustDial(r.t, r.url(r.id), o)
+	c := pluvtest.MustDial(r.t, r.url(r.id), o)
+	r.t.Cleanup(func() {
+		if own := ownDeltas(c); len(own) > 0 {
+			r.t.Errorf("%s got %d $storageUpdated for its own edits, first: %s",
+				c.Name(), len(own), own[0])
+		}
+	})
+
+	return c
+}
+
+// ownDeltas returns the `$storageUpdated` frames c received for its own edits (connectionId
+// = its session id). The server relays a delta to every initialised session except its
+// sender, which already has the update (PROTOCOL.md §6.5), so there must be none.
+func ownDeltas(c *pluvtest.Client) []pluvtest.Frame {
+	id := c.SessionID()
+	if id == "" {
+		return nil // not registered: no frame names it
+	}
+
+	var own []pluvtest.Frame
+	for _, f := range c.Frames() {
+		if f.Type == pluvtest.TypeStorageUpdated && f.ConnectionID == id {
+			own = append(own, f)
+		}
+	}
+
+	return own
+}
+
+// noOwnDeltas fails the test if c received a `$storageUpdated` for its own edits. Call it
+// after c's own barrier ([pluvtest.Client.Barrier] sent by c): c's frames are processed in
+// order, so a delta of an earlier edit would have reached c before the barrier did.
+func noOwnDeltas(t testing.TB, c *pluvtest.Client) {
+	t.Helper()
+
+	if own := ownDeltas(c); len(own) > 0 {
+		t.Fatalf("%s got %d $storageUpdated for its own edits, first: %s",
+			c.Name(), len(own), own[0])
+	}
 }
 
 // user dials as user id (HS256 token for the room) and completes the handshake.
@@ -96,6 +137,15 @@ func (r *room) user(name, id string, presence map[string]any) *pluvtest.Client {
 	c.Handshake()
 
 	return c
+}
+
+// barrierAll sends a barrier from each client and waits until all of them have it: then
+// every frame caused by anything the clients sent before has been delivered.
+func barrierAll(cs ...*pluvtest.Client) {
+	for i, c := range cs {
+		others := append(append([]*pluvtest.Client{}, cs[:i]...), cs[i+1:]...)
+		c.Barrier(barrierEvent, others...)
+	}
 }
 
 // mustEqual fails the test when got != want.

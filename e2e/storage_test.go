@@ -12,8 +12,8 @@ import (
 )
 
 // TestStorageDeltas: `$storageUpdated` carries only what was new to the room (§15.4), goes to
-// every initialised session including the sender, and nothing is relayed for an update the
-// room already has.
+// every other initialised session but never back to its sender, which has the update already
+// (§6.5), and nothing is relayed for an update the room already has.
 func TestStorageDeltas(t *testing.T) {
 	r := startRoom(t, authBlock)
 	ann := r.dial("ann", pluvtest.Options{
@@ -22,18 +22,39 @@ func TestStorageDeltas(t *testing.T) {
 	})
 	ann.Handshake()
 	bob := r.user("bob", "bob", nil)
+	cat := r.user("cat", "cat", nil)
+
+	// awaitDelta checks the next delta of each client: want, from the session from.
+	awaitDelta := func(what string, want []byte, from *pluvtest.Client, cs ...*pluvtest.Client) {
+		t.Helper()
+		for _, c := range cs {
+			f := c.Await(pluvtest.TypeStorageUpdated)
+			mustEqual(t, c.Name()+": "+what+" from", f.ConnectionID, from.SessionID())
+			d := unb64(decode[pluvtest.StorageUpdated](t, f).State)
+			if err := pluvtest.SameDoc(d, want); err != nil {
+				t.Fatalf("%s: %s: the delta is not the new part: %v", c.Name(), what, err)
+			}
+		}
+	}
+
+	// counts checks how many deltas each client has had, after a barrier of every sender.
+	counts := func(what string, want map[*pluvtest.Client]int) {
+		t.Helper()
+		barrierAll(ann, bob, cat)
+		for c, n := range want {
+			mustEqual(t, what+": "+c.Name()+"'s $storageUpdated frames",
+				c.Count(pluvtest.TypeStorageUpdated), n)
+			noOwnDeltas(t, c)
+		}
+	}
 
 	world := textAppend(11, 5, " world")
 	if err := ann.UpdateStorage(world); err != nil {
 		t.Fatal(err)
 	}
 
-	for _, c := range []*pluvtest.Client{ann, bob} {
-		d := unb64(decode[pluvtest.StorageUpdated](t, c.Await(pluvtest.TypeStorageUpdated)).State)
-		if err := pluvtest.SameDoc(d, world); err != nil {
-			t.Fatalf("%s: the delta is not the new update: %v", c.Name(), err)
-		}
-	}
+	awaitDelta("ann's edit", world, ann, bob, cat)
+	counts("after ann's edit", map[*pluvtest.Client]int{ann: 0, bob: 1, cat: 1})
 
 	// The same update again, and one the room has as a whole, relay nothing.
 	if err := ann.UpdateStorage(world); err != nil {
@@ -44,11 +65,7 @@ func TestStorageDeltas(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ann.Barrier(barrierEvent, bob)
-	bob.Barrier(barrierEvent, ann)
-	for _, c := range []*pluvtest.Client{ann, bob} {
-		mustEqual(t, c.Name()+": $storageUpdated frames", c.Count(pluvtest.TypeStorageUpdated), 1)
-	}
+	counts("after known updates", map[*pluvtest.Client]int{ann: 0, bob: 1, cat: 1})
 
 	// An update that is partly known relays only its new part.
 	full := textRun(11, 0, "text", "hello", " world", "!")
@@ -56,13 +73,7 @@ func TestStorageDeltas(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	bang := textAppend(11, 11, "!")
-	for _, c := range []*pluvtest.Client{ann, bob} {
-		d := unb64(decode[pluvtest.StorageUpdated](t, c.Await(pluvtest.TypeStorageUpdated)).State)
-		if err := pluvtest.SameDoc(d, bang); err != nil {
-			t.Fatalf("%s: the delta is not just the new part: %v", c.Name(), err)
-		}
-	}
+	awaitDelta("bob's partly known update", textAppend(11, 11, "!"), bob, ann, cat)
 
 	// A delete is new once.
 	del := textDelete(11, 0, 1)
@@ -72,16 +83,18 @@ func TestStorageDeltas(t *testing.T) {
 		}
 	}
 
-	bob.AwaitFunc("the delete", func(f pluvtest.Frame) bool {
-		return f.Type == pluvtest.TypeStorageUpdated &&
-			bytes.Equal(unb64(decode[pluvtest.StorageUpdated](t, f).State), del)
-	})
-	ann.Barrier(barrierEvent, bob)
-	mustEqual(t, "bob's $storageUpdated frames", bob.Count(pluvtest.TypeStorageUpdated), 3)
+	for _, c := range []*pluvtest.Client{bob, cat} {
+		c.AwaitFunc("the delete", func(f pluvtest.Frame) bool {
+			return f.Type == pluvtest.TypeStorageUpdated &&
+				bytes.Equal(unb64(decode[pluvtest.StorageUpdated](t, f).State), del)
+		})
+	}
+
+	counts("at the end", map[*pluvtest.Client]int{ann: 1, bob: 2, cat: 3})
 
 	// A late joiner's full state is what everyone's document holds.
 	cy := r.user("cy", "cy", nil)
-	for _, c := range []*pluvtest.Client{ann, bob} {
+	for _, c := range []*pluvtest.Client{ann, bob, cat} {
 		if err := pluvtest.SameDoc(c.Doc(), cy.Doc()); err != nil {
 			t.Fatalf("%s's document differs from the room's full state: %v", c.Name(), err)
 		}
@@ -178,7 +191,9 @@ func TestStoragePersistence(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ann.Await(pluvtest.TypeStorageUpdated)
+	// ann's barrier follows its edit, so the room has the edit once the barrier is back.
+	ann.Barrier(barrierEvent)
+	noOwnDeltas(t, ann)
 	want := joinState(t, r, "witness")
 	ann.Close()
 

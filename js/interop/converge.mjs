@@ -1,7 +1,8 @@
 // Two clients edit real Y.Docs through the server and must converge to the same JSON: many
 // small concurrent edits, 1 MB of text inserted in one piece, then 1 MB in 64 KiB chunks.
-// Prints one JSON line with byte counts per step (what each client sent, and what it received
-// from the other), so the caller can check that the server relayed deltas, not documents.
+// Prints one JSON line with byte counts per step (what each client sent, what it received
+// from the other, and what it got back of its own edits), so the caller can check that the
+// server relayed deltas, not documents, and only to the other client.
 //
 // Env: PLUV_WS (e.g. ws://127.0.0.1:PORT/), PLUV_SECRET, optional SEED.
 import {
@@ -49,6 +50,7 @@ run(async () => {
       sent: { Ann: a.stats.sent, Ben: b.stats.sent },
       relayed: { Ann: a.stats.relayed, Ben: b.stats.relayed },
       frames: { Ann: a.stats.relayedFrames, Ben: b.stats.relayedFrames },
+      echoed: { Ann: a.stats.echoed, Ben: b.stats.echoed },
       textLength: a.getStorage("text").length,
     });
   };

@@ -1,7 +1,7 @@
 // A late joiner gets the same document: Ann makes 2,000 small edits (one transaction each)
 // while Ben watches, then Cat joins and must hold exactly Ann's document as soon as its
 // storage loads; after everyone has left, Dan joins and must still get it. Prints byte counts
-// so the caller can check that the 2,000 edits were relayed as deltas.
+// so the caller can check that the 2,000 edits were relayed as deltas, and not back to Ann.
 //
 // Env: PLUV_WS, PLUV_SECRET, optional SEED.
 import {
@@ -50,6 +50,7 @@ run(async () => {
     relayedToBen: ben.stats.relayed,
     framesToBen: ben.stats.relayedFrames,
     maxFrameToBen: ben.stats.maxRelayed,
+    echoedToAnn: ann.stats.echoed,
     ms: editMs,
   };
 
