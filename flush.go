@@ -30,18 +30,21 @@ func retryDelay(n int, interval time.Duration) time.Duration {
 }
 
 // flusher writes the rooms with unsaved changes every flush interval (read anew each
-// time, so a reload changes it) until the server stops.
+// time, so a reload changes it) until the server stops. Passes start an interval apart
+// however long the writes take, so an edit waits at most one interval for its snapshot.
 func (srv *Server) flusher() {
 	defer close(srv.flusherDone)
+	last := time.Now()
 	for {
-		t := time.NewTimer(srv.settings().flushInterval)
+		t := time.NewTimer(time.Until(last.Add(srv.settings().flushInterval)))
 		select {
 		case <-srv.stop:
 			t.Stop()
 			return
 		case <-t.C:
 		}
-		srv.flushPass(time.Now())
+		last = time.Now()
+		srv.flushPass(last)
 	}
 }
 
