@@ -149,6 +149,17 @@ func fileHolds(t *testing.T, path string, want []byte) {
 	}
 }
 
+func TestFlushIntervalConfig(t *testing.T) {
+	s, err := Config{}.compile()
+	if err != nil || s.flushInterval != DefaultFlushInterval {
+		t.Fatalf("default flush interval %v (%v), want %v", s.flushInterval, err,
+			DefaultFlushInterval)
+	}
+	if _, err := (Config{FlushInterval: -1}).compile(); err == nil {
+		t.Fatal("a negative flush interval compiled")
+	}
+}
+
 func TestRetryDelay(t *testing.T) {
 	tests := []struct {
 		n        int
