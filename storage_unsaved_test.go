@@ -46,10 +46,13 @@ func TestUnsavedStateTakenOver(t *testing.T) {
 	if at := w.next(t); !errors.Is(at.err, syscall.EACCES) || at.path != path {
 		t.Fatalf("teardown write: %s %v", at.path, at.err)
 	}
-	eventually(t, "unsaved state", func() bool { return unsavedState(srv, "r") != nil })
+	const failedMsg = "saving room failed; its state is kept in memory and retried"
+	eventually(t, "unsaved state, logged", func() bool {
+		return unsavedState(srv, "r") != nil && logs.FilterMessage(failedMsg).Len() > 0
+	})
 	kept := unsavedState(srv, "r")
 	fileHolds(t, path, stale)
-	failed := logs.FilterMessage("saving room failed; its state is kept in memory and retried")
+	failed := logs.FilterMessage(failedMsg)
 	if failed.Len() != 1 || failed.All()[0].ContextMap()["path"] != path ||
 		!strings.Contains(failed.All()[0].ContextMap()["error"].(string), "permission denied") {
 		t.Fatalf("failure log: %v", failed.All())
