@@ -62,7 +62,8 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"name":"chat","room":"{http.request.uri.path.2}","storage_dir":"./data",` +
-		`"flush_interval":5000000000,"max_presence_size":1024,"max_storage_size":1000000,"ping_timeout":45000000000,` +
+		`"flush_interval":5000000000,"max_presence_size":1024,"max_storage_size":1000000,` +
+		`"ping_timeout":45000000000,` +
 		`"strict_events":true,"auth":{"secret":"{env.PLUV_SECRET}","required":false,` +
 		`"user":[{"name":"name","type":"string","max_length":40},{"name":"tags",` +
 		`"type":"array","optional":true,"max_items":3,"items":{"type":"string",` +
