@@ -322,3 +322,43 @@ func TestFlusherWritesWithinInterval(t *testing.T) {
 	t.Logf("written %v after the edit (flush interval %v)", elapsed, interval)
 	fileHolds(t, roomPath(t, srv.dir, "r"), seed)
 }
+
+// TestTeardownWaitsForFlush: a teardown that starts while the flusher is writing an older
+// state waits for that write and then writes its own, so the newest state is the one
+// left on disk.
+func TestTeardownWaitsForFlush(t *testing.T) {
+	w := newDiskWriter()
+	srv, _ := storageServer(t, Config{}, w)
+	rm, err := srv.GetRoom("r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(t, rm, textInsert(1, 0, "old"))
+	entered, release := make(chan struct{}), make(chan struct{})
+	w.duringNext(func() {
+		close(entered)
+		<-release
+	})
+	passDone := make(chan struct{})
+	go func() {
+		defer close(passDone)
+		srv.flushPass(time.Now())
+	}()
+	<-entered // the flusher holds the older state and the room's write lock
+	edit(t, rm, textInsert(1, 3, "new"))
+	newest, _ := roomState(rm)
+	torn := make(chan struct{})
+	go func() {
+		defer close(torn)
+		srv.teardown(rm)
+	}()
+	eventually(t, "teardown under way", func() bool {
+		srv.roomsMu.Lock()
+		defer srv.roomsMu.Unlock()
+		return srv.saving["r"] != nil
+	})
+	close(release)
+	<-passDone
+	<-torn
+	fileHolds(t, rm.path, newest)
+}
