@@ -170,3 +170,51 @@ func TestShutdownWritesChangedRooms(t *testing.T) {
 	}
 	fileHolds(t, rm.path, want)
 }
+
+// TestUnsavedStateTooLarge: unsaved state that no longer fits the store (its cap shrank
+// in a reload) is written to the file for the operator, or, when that fails too, kept
+// by the server while the room refuses storage.
+func TestUnsavedStateTooLarge(t *testing.T) {
+	big := textInsert(1, 0, strings.Repeat("x", 60))
+	tests := []struct {
+		name   string
+		errno  syscall.Errno
+		onDisk bool
+	}{
+		{"written to the file", 0, true},
+		{"kept when the write fails", syscall.ENOSPC, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newDiskWriter()
+			srv, logs := storageServer(t, Config{MaxStorageSize: 40}, w)
+			path := roomPath(t, srv.dir, "r")
+			srv.roomsMu.Lock()
+			srv.unsaved["r"] = &unsavedRoom{path: path, state: big}
+			srv.roomsMu.Unlock()
+			w.fail(tt.errno)
+
+			rm, err := srv.GetRoom("r")
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.next(t)
+			rm.mu.Lock()
+			corrupt, held := rm.corrupt, rm.held
+			rm.mu.Unlock()
+			if !corrupt || held == tt.onDisk {
+				t.Fatalf("corrupt %v, held %v", corrupt, held)
+			}
+			if tt.onDisk {
+				fileHolds(t, path, big)
+				if len(unreadableLogs(logs)) != 1 {
+					t.Fatal("the oversize file was not reported")
+				}
+				return
+			}
+			if !bytes.Equal(unsavedState(srv, "r"), big) {
+				t.Fatal("the state was dropped")
+			}
+		})
+	}
+}
