@@ -32,6 +32,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    room               <placeholder>
 //	    max_room_id_length <bytes>
 //	    storage_dir        <path>
+//	    flush_interval     <duration>
 //	    max_presence_size  <bytes>|off
 //	    max_storage_size   <base64 characters>
 //	    max_pending        <bytes>
@@ -112,6 +113,15 @@ func (h *Handler) unmarshalOption(d *caddyfile.Dispenser, sub string) error {
 		err = durationArg(d, &h.PingTimeout)
 	case "write_timeout":
 		err = durationArg(d, &h.WriteTimeout)
+	case "flush_interval":
+		if d.CountRemainingArgs() == 1 && d.NextArg() {
+			if d.Val() == "off" {
+				return d.Err("flush_interval cannot be off: unsaved edits would be lost " +
+					"in a crash")
+			}
+			d.Prev()
+		}
+		err = durationArg(d, &h.FlushInterval)
 	case "strict_events":
 		if d.NextArg() {
 			return d.ArgErr()

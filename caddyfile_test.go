@@ -18,6 +18,7 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		name chat
 		room {http.request.uri.path.2}
 		storage_dir ./data
+		flush_interval 5s
 		max_presence_size 1024
 		max_storage_size 1000000
 		ping_timeout 45s
@@ -61,7 +62,8 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"name":"chat","room":"{http.request.uri.path.2}","storage_dir":"./data",` +
-		`"max_presence_size":1024,"max_storage_size":1000000,"ping_timeout":45000000000,` +
+		`"flush_interval":5000000000,"max_presence_size":1024,"max_storage_size":1000000,` +
+		`"ping_timeout":45000000000,` +
 		`"strict_events":true,"auth":{"secret":"{env.PLUV_SECRET}","required":false,` +
 		`"user":[{"name":"name","type":"string","max_length":40},{"name":"tags",` +
 		`"type":"array","optional":true,"max_items":3,"items":{"type":"string",` +
@@ -93,6 +95,9 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"bad size", "pluv {\n max_presence_size none\n}", "non-negative integer", 2},
 		{"size args", "pluv {\n max_presence_size off 1\n}", "wrong argument count", 2},
 		{"bad duration", "pluv {\n ping_timeout soon\n}", "positive duration", 2},
+		{"flush off", "pluv {\n flush_interval off\n}", "cannot be off", 2},
+		{"flush zero", "pluv {\n flush_interval 0s\n}", "positive duration", 2},
+		{"flush args", "pluv {\n flush_interval 1s 2s\n}", "wrong argument count", 2},
 		{"two args", "pluv {\n storage_dir a b\n}", "wrong argument count", 2},
 		{"strict arg", "pluv {\n strict_events yes\n}", "wrong argument count", 2},
 		{"auth no secret", "pluv {\n auth {\n  required true\n }\n}", "secret is required", 4},

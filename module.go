@@ -71,7 +71,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return err
 	}
 	val, _, err := servers.LoadOrNew(key, func() (caddy.Destructor, error) {
-		return newServer(dir, s), nil
+		return newServer(dir, s, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("loading room registry: %w", err)

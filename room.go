@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -32,13 +33,27 @@ type Room struct {
 	path  string        // room file; empty without storage_dir
 	ready chan struct{} // closed once the state is loaded
 
+	// writeMu serialises writes of the room's file; it is taken before mu, never after.
+	writeMu  sync.Mutex
+	failures int       // consecutive failed writes; guarded by writeMu
+	retryAt  time.Time // no flush before this after a failure; guarded by writeMu
+
+	// recheckMu serialises re-reads of a corrupt room's file; taken before mu.
+	recheckMu sync.Mutex
+
 	mu       sync.Mutex
 	sessions map[string]*session            // guarded by mu
 	users    map[string]map[string]*session // user id → sessions; guarded by mu
 	store    docStore                       // guarded by mu; set before ready closes
-	corrupt  bool                           // the file could not be read; storage refused
-	dirty    bool                           // the store changed since it was loaded or saved
+	gen      uint64                         // store changes so far; guarded by mu
+	savedGen uint64                         // gen of the state last written; guarded by mu
 	closed   bool                           // torn down; guarded by mu (and roomsMu)
+	corrupt  bool                           // the file could not be read; storage refused
+	// stamp identifies the corrupt file as last read (nil: none could be seen), so a
+	// re-check sees a repair or removal; held means the room holds unsaved state it
+	// could not load, which only an empty room can hand back. Guarded by mu.
+	stamp os.FileInfo
+	held  bool
 }
 
 // ID returns the room id.
@@ -234,6 +249,15 @@ func (rm *Room) collectStale(now time.Time, timeout time.Duration) bool {
 		rm.broadcastLocked(frame)
 	}
 	return len(rm.sessions) == 0
+}
+
+// changedLocked records that the store changed and needs writing. Callers hold mu.
+func (rm *Room) changedLocked() { rm.gen++ }
+
+// dirtyLocked reports whether the room has changes its file does not hold yet. Callers
+// hold mu.
+func (rm *Room) dirtyLocked() bool {
+	return rm.path != "" && !rm.corrupt && rm.gen != rm.savedGen
 }
 
 // logger returns the current config's logger with the room field.

@@ -107,6 +107,7 @@ func (rm *Room) initialize(s *session, data json.RawMessage) {
 	}
 	maxPresence := rm.srv.settings().maxPresenceSize
 	now := time.Now().UnixMilli()
+	rm.recheckCorrupt(s)
 
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
@@ -154,7 +155,9 @@ func (rm *Room) initialStorage(s *session, update []byte) (string, error) {
 	if err != nil {
 		return changeInitialized, fmt.Errorf("storage refused: %w", err)
 	}
-	rm.dirty = rm.dirty || delta != nil
+	if delta != nil {
+		rm.changedLocked()
+	}
 	// Sessions that already received an empty state get the seed as an update.
 	rm.sendDeltaLocked(s, delta, s)
 	return changeInitialized, nil
@@ -210,7 +213,9 @@ func (rm *Room) updateStorage(s *session, data json.RawMessage) {
 		s.enqueue(encodeFrame(msgError, errorData{Message: msg}, s.id, rm.id, s.user))
 		return
 	}
-	rm.dirty = rm.dirty || delta != nil
+	if delta != nil {
+		rm.changedLocked()
+	}
 	// The sender has its own update already: the delta goes to everyone else.
 	rm.sendDeltaLocked(s, delta, s)
 }

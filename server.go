@@ -19,29 +19,37 @@ import (
 var errServerClosed = errors.New("server closed")
 
 // Server is the registry of live rooms for one storage directory, with the current
-// compiled config and the stale-session janitor. In Caddy it is shared by every handler
-// on the same storage_dir (or name) and outlives config reloads.
+// compiled config, the stale-session janitor and the flusher that writes changed rooms.
+// In Caddy it is shared by every handler on the same storage_dir (or name) and outlives
+// config reloads.
 type Server struct {
-	dir      string // storage directory; empty keeps state in memory
-	cfg      atomic.Pointer[settings]
-	newStore func(maxSize, maxPending int) docStore
+	dir       string // storage directory; empty keeps state in memory
+	cfg       atomic.Pointer[settings]
+	newStore  func(maxSize, maxPending int) docStore
+	writeFile fileWriter // writes room files; set before any goroutine starts
+	lock      dirLock    // held on dir until shutdown
 
 	roomsMu sync.Mutex
 	rooms   map[string]*Room         // guarded by roomsMu
 	saving  map[string]chan struct{} // room files being written; guarded by roomsMu
+	unsaved map[string]*unsavedRoom  // torn-down rooms not yet written; guarded by roomsMu
 	closed  bool                     // guarded by roomsMu
 
 	eventsMu sync.RWMutex
 	events   map[string]*eventDef // defined with Event; guarded by eventsMu
 
-	stop        chan struct{} // closed on shutdown; ends the janitor
+	stop        chan struct{} // closed on shutdown; ends the janitor and the flusher
 	janitorDone chan struct{}
+	flusherDone chan struct{}
 	stopOnce    sync.Once
+	unlockOnce  sync.Once
 	upgrader    websocket.Upgrader
 }
 
-// NewServer builds a server from c and starts its janitor; stop it with [Server.Close].
-// Placeholders in c (such as the auth secret) are used as written.
+// NewServer builds a server from c and starts its janitor and flusher; stop it with
+// [Server.Close]. With a storage_dir, the directory is created if missing and locked:
+// a second server on it fails with an error naming it. Placeholders in c (such as the
+// auth secret) are used as written.
 func NewServer(c Config) (*Server, error) {
 	s, err := c.compile()
 	if err != nil {
@@ -53,19 +61,26 @@ func NewServer(c Config) (*Server, error) {
 			return nil, fmt.Errorf("resolving storage_dir: %w", err)
 		}
 	}
-	return newServer(dir, s), nil
+	return newServer(dir, s, nil)
 }
 
-// newServer starts a server on dir with settings s.
-func newServer(dir string, s *settings) *Server {
+// newServer starts a server on dir with settings s, writing room files with write (nil:
+// [writeRoomFile]). A dir is locked and cleared of temp files left by a crash first.
+func newServer(dir string, s *settings, write fileWriter) (*Server, error) {
+	if write == nil {
+		write = writeRoomFile
+	}
 	srv := &Server{
 		dir:         dir,
 		newStore:    newDocStore,
+		writeFile:   write,
 		rooms:       map[string]*Room{},
 		saving:      map[string]chan struct{}{},
+		unsaved:     map[string]*unsavedRoom{},
 		events:      map[string]*eventDef{},
 		stop:        make(chan struct{}),
 		janitorDone: make(chan struct{}),
+		flusherDone: make(chan struct{}),
 		upgrader: websocket.Upgrader{
 			// Sessions authenticate with the token in the URL, not with cookies, so any
 			// page may connect, as with pluv's own server.
@@ -73,8 +88,36 @@ func newServer(dir string, s *settings) *Server {
 		},
 	}
 	srv.cfg.Store(s)
+	if dir != "" {
+		if err := srv.openDir(); err != nil {
+			return nil, err
+		}
+		go srv.flusher()
+	} else {
+		close(srv.flusherDone)
+	}
 	go srv.janitor()
-	return srv
+	return srv, nil
+}
+
+// openDir locks the storage directory and removes the temp files a crash left in it.
+func (srv *Server) openDir() error {
+	lock, err := lockDir(srv.dir)
+	if err != nil {
+		return err
+	}
+	removed, err := removeTempFiles(srv.dir)
+	if err != nil {
+		_ = lock.unlock()
+		return err
+	}
+	srv.lock = lock
+	log := srv.settings().logger
+	for _, name := range removed {
+		log.Info("removed temp file left by an interrupted write",
+			zap.String("path", filepath.Join(srv.dir, name)))
+	}
+	return nil
 }
 
 // settings returns the current compiled config.
@@ -234,7 +277,8 @@ func (srv *Server) GetRoom(id string) (*Room, error) {
 }
 
 // room returns the live room id or creates it; a new room loads its file first (after
-// any write of the same id still in progress) while later callers wait for it.
+// any write of the same id still in progress) while later callers wait for it. State of
+// a torn-down room that could not be written is taken over instead of the file.
 func (srv *Server) room(id string) (*Room, error) {
 	srv.roomsMu.Lock()
 	if srv.closed {
@@ -261,90 +305,13 @@ func (srv *Server) room(id string) (*Room, error) {
 	if pending != nil {
 		<-pending
 	}
-	srv.load(rm)
+	// Nothing writes the unsaved state of id while a room for it is in the map.
+	srv.roomsMu.Lock()
+	u := srv.unsaved[id]
+	delete(srv.unsaved, id)
+	srv.roomsMu.Unlock()
+
+	srv.load(rm, u)
 	close(rm.ready)
 	return rm, nil
-}
-
-// load reads the room's file into a new store. An unreadable or undecodable file marks
-// the room corrupt: it is never overwritten, and the room refuses storage.
-func (srv *Server) load(rm *Room) {
-	cfg := srv.settings()
-	log := cfg.logger.With(zap.String("room", rm.id))
-	rm.store = srv.newStore(cfg.storeMaxSize(), cfg.maxPending)
-	if rm.path == "" {
-		log.Info("room created")
-		return
-	}
-	data, err := loadRoomFile(rm.path)
-	if err == nil && data != nil {
-		_, err = rm.store.Apply(data)
-	}
-	if err != nil {
-		rm.corrupt = true
-		rm.store = srv.newStore(cfg.storeMaxSize(), cfg.maxPending)
-		log.Error("room file unreadable; storage disabled for this room",
-			zap.String("path", rm.path), zap.Error(err))
-		return
-	}
-	if data != nil {
-		log.Info("storage loaded", zap.String("path", rm.path), zap.Int("bytes", len(data)))
-	}
-	log.Info("room created")
-}
-
-// teardown removes rm once it has no session and writes its state to its file.
-func (srv *Server) teardown(rm *Room) {
-	srv.roomsMu.Lock()
-	rm.mu.Lock()
-	// After shutdown has begun, it saves the rooms it took over itself.
-	if len(rm.sessions) > 0 || rm.closed || srv.closed {
-		rm.mu.Unlock()
-		srv.roomsMu.Unlock()
-		return
-	}
-	rm.closed = true
-	state := rm.finalState()
-	rm.mu.Unlock()
-	if srv.rooms[rm.id] == rm {
-		delete(srv.rooms, rm.id)
-	}
-	var done chan struct{}
-	if state != nil {
-		done = make(chan struct{})
-		srv.saving[rm.id] = done
-	}
-	srv.roomsMu.Unlock()
-
-	rm.logger().Info("room closed")
-	if state == nil {
-		return
-	}
-	srv.save(rm, state)
-	srv.roomsMu.Lock()
-	if srv.saving[rm.id] == done {
-		delete(srv.saving, rm.id)
-	}
-	srv.roomsMu.Unlock()
-	close(done)
-}
-
-// finalState is the state to write at teardown, or nil when there is nothing to write.
-// Callers hold mu.
-func (rm *Room) finalState() []byte {
-	if rm.path == "" || rm.corrupt || rm.store == nil || !rm.dirty {
-		return nil
-	}
-	rm.dirty = false
-	return rm.store.Encode()
-}
-
-// save writes a room's state to its file and logs the outcome.
-func (srv *Server) save(rm *Room, state []byte) {
-	log := rm.logger()
-	if err := writeRoomFile(rm.path, state); err != nil {
-		log.Error("saving room failed", zap.String("path", rm.path), zap.Error(err))
-		return
-	}
-	log.Info("room saved", zap.Int("bytes", len(state)))
 }

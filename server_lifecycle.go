@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/caddyserver/caddy/v2"
 )
 
@@ -64,7 +66,9 @@ func (srv *Server) Destruct() error {
 	return srv.shutdown(ctx, code, reason)
 }
 
-// shutdown closes every session with code, saves every room and stops the janitor.
+// shutdown closes every session with code, saves every room (and retries, once, the
+// state of closed rooms that could not be written), stops the janitor and the flusher
+// and releases the storage directory.
 func (srv *Server) shutdown(ctx context.Context, code int, reason string) error {
 	srv.stopOnce.Do(func() { close(srv.stop) })
 	srv.roomsMu.Lock()
@@ -86,11 +90,8 @@ func (srv *Server) shutdown(ctx context.Context, code int, reason string) error 
 			s.close(code, reason)
 			sessions = append(sessions, s)
 		}
-		state := rm.finalState()
 		rm.mu.Unlock()
-		if state != nil {
-			srv.save(rm, state)
-		}
+		srv.finalSave(rm)
 	}
 	var err error
 	for _, s := range sessions {
@@ -100,6 +101,7 @@ func (srv *Server) shutdown(ctx context.Context, code int, reason string) error 
 			err = fmt.Errorf("closing sessions: %w", ctx.Err())
 		}
 	}
+	pending = append(pending, srv.janitorDone, srv.flusherDone)
 	for _, ch := range pending {
 		select {
 		case <-ch:
@@ -107,6 +109,38 @@ func (srv *Server) shutdown(ctx context.Context, code int, reason string) error 
 			err = fmt.Errorf("waiting for room files: %w", ctx.Err())
 		}
 	}
-	<-srv.janitorDone
+	srv.retryUnsavedFinal()
+	srv.unlockOnce.Do(func() {
+		if uerr := srv.lock.unlock(); uerr != nil && err == nil {
+			err = uerr
+		}
+	})
 	return err
+}
+
+// finalSave writes a room at shutdown; what cannot be written is lost, loudly.
+func (srv *Server) finalSave(rm *Room) {
+	state, err := srv.saveRoom(rm, time.Now(), true)
+	if err == nil {
+		if state != nil {
+			rm.logger().Info("room saved", zap.Int("bytes", len(state)))
+		}
+		return
+	}
+	rm.logger().Error("ROOM STATE LOST: saving the room at shutdown failed",
+		zap.String("path", rm.path), zap.Int("bytes", len(state)), zap.Error(err))
+}
+
+// retryUnsavedFinal tries once more to write each closed room that could not be saved.
+func (srv *Server) retryUnsavedFinal() {
+	srv.roomsMu.Lock()
+	ids := make([]string, 0, len(srv.unsaved))
+	for id := range srv.unsaved {
+		ids = append(ids, id)
+	}
+	srv.roomsMu.Unlock()
+	now := time.Now()
+	for _, id := range ids {
+		srv.writeUnsaved(id, now, true)
+	}
 }

@@ -110,11 +110,20 @@ func loadRoomFile(path string) ([]byte, error) {
 	return data, nil
 }
 
+// tempPrefix starts the name of every temp file a room write makes; room file names
+// never start with a dot, so a temp file can never be read as a room file.
+const tempPrefix = ".tmp-"
+
+// fileWriter replaces a room file with data; the server's is [writeRoomFile], and tests
+// put one in front of it to simulate a full disk or a permission error.
+type fileWriter func(path string, data []byte) error
+
 // writeRoomFile replaces path with data atomically: a temp file in the same directory is
-// written, synced, closed and renamed over path, then the directory is synced.
+// written, synced, closed and renamed over path, then the directory is synced. A crash
+// at any point leaves the old file or the new one, and at worst a temp file.
 func writeRoomFile(path string, data []byte) (err error) {
 	dir, base := filepath.Split(path)
-	tmp, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	tmp, err := os.CreateTemp(dir, tempPrefix+base+"-*")
 	if err != nil {
 		return fmt.Errorf("creating temp file: %w", err)
 	}
@@ -154,4 +163,44 @@ func syncDir(dir string) error {
 		return fmt.Errorf("syncing directory: %w", err)
 	}
 	return nil
+}
+
+// isTempFileName reports whether name is a temp file of [writeRoomFile]: the prefix, a
+// room file name, a dash and the random digits os.CreateTemp adds.
+func isTempFileName(name string) bool {
+	rest, ok := strings.CutPrefix(name, tempPrefix)
+	if !ok {
+		return false
+	}
+	i := strings.LastIndexByte(rest, '-')
+	if i < 0 || i == len(rest)-1 {
+		return false
+	}
+	for _, c := range rest[i+1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	_, ok = roomIDFromFileName(rest[:i])
+	return ok
+}
+
+// removeTempFiles deletes the temp files a crash left in dir and returns their names.
+// Only names [isTempFileName] accepts are touched, never a room file.
+func removeTempFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("listing storage_dir: %w", err)
+	}
+	var removed []string
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !isTempFileName(e.Name()) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+			return removed, fmt.Errorf("removing temp file: %w", err)
+		}
+		removed = append(removed, e.Name())
+	}
+	return removed, nil
 }
