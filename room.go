@@ -39,6 +39,14 @@ type Room struct {
 	corrupt  bool                           // the file could not be read; storage refused
 	dirty    bool                           // the store changed since it was loaded or saved
 	closed   bool                           // torn down; guarded by mu (and roomsMu)
+	slow     []slowSession                  // overflowed under mu; guarded by mu
+}
+
+// slowSession is a session whose queue overflowed while the room's lock was held.
+type slowSession struct {
+	s      *session
+	limit  string // the limit it hit
+	queued int64  // bytes it had queued
 }
 
 // ID returns the room id.
@@ -47,13 +55,44 @@ func (rm *Room) ID() string { return rm.id }
 // errRoomClosed is returned by room operations after teardown.
 var errRoomClosed = errors.New("room closed")
 
+// errRoomFull is returned when a session would pass max_sessions_per_room.
+var errRoomFull = errors.New("room full")
+
+// unlock releases mu after taking out the sessions found slow while it was held: each
+// leaves the room at once (`$exit` to the rest, which may find more slow sessions), so a
+// room never keeps, nor waits for, a session that cannot keep up. Its socket is already
+// being closed; its read pump ends and tears the room down if it is empty.
+func (rm *Room) unlock() {
+	var gone []slowSession
+	for len(rm.slow) > 0 {
+		sl := rm.slow[0]
+		rm.slow = rm.slow[1:]
+		rm.remove(sl.s)
+		gone = append(gone, sl)
+	}
+	rm.slow = nil
+	rm.mu.Unlock()
+	if len(gone) == 0 {
+		return
+	}
+	log := rm.logger()
+	for _, sl := range gone {
+		log.Info("slow session closed with 1013", zap.String("session", sl.s.id),
+			zap.String("limit", sl.limit), zap.Int64("queued_bytes", sl.queued))
+	}
+}
+
 // add registers s and queues `$registered` first (§3): broadcasts are only queued under
-// mu, so none can precede it. It returns false when the room was torn down meanwhile.
-func (rm *Room) add(s *session) bool {
+// mu, so none can precede it. It fails with errRoomClosed when the room was torn down
+// meanwhile and with errRoomFull at max_sessions_per_room.
+func (rm *Room) add(s *session) error {
 	rm.mu.Lock()
-	defer rm.mu.Unlock()
+	defer rm.unlock()
 	if rm.closed {
-		return false
+		return errRoomClosed
+	}
+	if limit := rm.srv.settings().maxSessionsPerRoom; limit > 0 && len(rm.sessions) >= limit {
+		return errRoomFull
 	}
 	if s.userID != "" {
 		rm.inheritPresence(s)
@@ -73,7 +112,7 @@ func (rm *Room) add(s *session) bool {
 		Presence: s.presence, SessionID: s.id, State: state,
 		Timers: timers{Presence: timerValue(s.presenceTimer)},
 	}, s.id, rm.id, s.user))
-	return true
+	return nil
 }
 
 // inheritPresence copies presence from the user's session with the latest timer (§5.3).
@@ -110,7 +149,7 @@ func (rm *Room) leave(s *session) {
 	rm.mu.Lock()
 	rm.remove(s)
 	empty := len(rm.sessions) == 0
-	rm.mu.Unlock()
+	rm.unlock()
 	if empty {
 		rm.srv.teardown(rm)
 	}
@@ -158,7 +197,7 @@ func (rm *Room) Broadcast(event string, data any) error {
 	}
 	frame := encodeFrame(event, json.RawMessage(raw), "", rm.id, nil)
 	rm.mu.Lock()
-	defer rm.mu.Unlock()
+	defer rm.unlock()
 	if rm.closed {
 		return fmt.Errorf("broadcasting %s: %w", event, errRoomClosed)
 	}
@@ -176,7 +215,7 @@ func (rm *Room) Evict(sessionID string) bool {
 		s.close(CloseEvicted, reasonEvicted)
 	}
 	empty := len(rm.sessions) == 0
-	rm.mu.Unlock()
+	rm.unlock()
 	if ok && empty {
 		rm.srv.teardown(rm)
 	}
@@ -190,7 +229,7 @@ func (rm *Room) EvictAll() {
 		rm.remove(s)
 		s.close(CloseEvicted, reasonEvicted)
 	}
-	rm.mu.Unlock()
+	rm.unlock()
 	rm.srv.teardown(rm)
 }
 
@@ -201,7 +240,7 @@ func (rm *Room) Register(conn *websocket.Conn, token string) error {
 	cfg := rm.srv.settings()
 	user, userID, err := rm.srv.authorize(cfg, token, rm.id)
 	if err != nil {
-		go refuse(conn, rm.id, "Not authorized", cfg.writeTimeout)
+		go refuse(conn, rm.id, refuseUnauthorized, cfg.writeTimeout)
 		return err
 	}
 	go rm.srv.run(conn, rm.id, user, userID, cfg)
@@ -213,7 +252,7 @@ func (rm *Room) Register(conn *websocket.Conn, token string) error {
 // now empty.
 func (rm *Room) collectStale(now time.Time, timeout time.Duration) bool {
 	rm.mu.Lock()
-	defer rm.mu.Unlock()
+	defer rm.unlock()
 	var gone int
 	for _, s := range rm.sessions {
 		if s.stale(now, timeout) {
