@@ -62,6 +62,13 @@ type Config struct {
 	SendQueue int `json:"send_queue,omitempty"`
 	// WriteTimeout bounds each socket write. Default 10s.
 	WriteTimeout caddy.Duration `json:"write_timeout,omitempty"`
+	// StrictEvents refuses event names that are not defined (with `$error`) instead of
+	// relaying them to the room. Default false.
+	StrictEvents bool `json:"strict_events,omitempty"`
+	// Auth turns on token verification. Without it every session is anonymous.
+	Auth *AuthConfig `json:"auth,omitempty"`
+	// Events are the custom events the server validates and maps.
+	Events []EventConfig `json:"events,omitempty"`
 
 	// Transport limits (see transport.go).
 
@@ -87,14 +94,6 @@ type Config struct {
 	// RateLimit limits the messages one session may send; `$ping` is never limited.
 	// Default 100 per second, burst 200.
 	RateLimit *RateLimitConfig `json:"rate_limit,omitempty"`
-
-	// StrictEvents refuses event names that are not defined (with `$error`) instead of
-	// relaying them to the room. Default false.
-	StrictEvents bool `json:"strict_events,omitempty"`
-	// Auth turns on token verification. Without it every session is anonymous.
-	Auth *AuthConfig `json:"auth,omitempty"`
-	// Events are the custom events the server validates and maps.
-	Events []EventConfig `json:"events,omitempty"`
 
 	// Logger receives the server's logs; nil discards them. The Caddy handler sets it.
 	Logger *zap.Logger `json:"-"`
@@ -139,7 +138,6 @@ type settings struct {
 	sendQueue       int
 	writeTimeout    time.Duration
 	strictEvents    bool
-
 	auth            *authenticator // nil: anonymous
 	events          map[string]*eventDef
 	logger          *zap.Logger
@@ -244,4 +242,3 @@ func orDefault[T int | time.Duration](v, def T) T {
 func (s *settings) storeMaxSize() int {
 	return s.maxStorageSize / 4 * 3
 }
-
