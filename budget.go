@@ -70,9 +70,13 @@ func readFrame(ctx context.Context, r io.Reader, b *byteBudget, limit int64,
 	var held int64
 	for {
 		if len(buf) == cap(buf) {
+			// Double, but not past the limit (the reader fails there); a frame of exactly
+			// the limit needs a little more room to read its end.
 			grow := int64(max(cap(buf), firstChunk))
-			if c := int64(cap(buf)); c+grow > limit && limit > c {
-				grow = limit - c // the reader fails past the limit anyway
+			if c := int64(cap(buf)); c < limit {
+				grow = min(grow, limit-c)
+			} else {
+				grow = firstChunk
 			}
 			if err := b.take(ctx, grow, wait); err != nil {
 				b.release(held)

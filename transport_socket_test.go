@@ -1,0 +1,373 @@
+package pluv
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+// observed returns a debug logger and what it records.
+func observed() (*zap.Logger, *observer.ObservedLogs) {
+	core, logs := observer.New(zap.DebugLevel)
+	return zap.New(core), logs
+}
+
+// awaitLog waits until logs hold an entry with message msg and, when set, session id.
+func awaitLog(t *testing.T, logs *observer.ObservedLogs, msg, session string) observer.LoggedEntry {
+	t.Helper()
+	var found observer.LoggedEntry
+	eventually(t, "log entry "+msg, func() bool {
+		for _, e := range logs.FilterMessage(msg).All() {
+			if session == "" || e.ContextMap()["session"] == session {
+				found = e
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// dialHeader is dial with request headers.
+func dialHeader(t *testing.T, base, room string, h http.Header) *testClient {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial(base+"/?"+url.Values{"room": {room}}.Encode(), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &testClient{t: t, ws: ws, frames: make(chan frame, 1024), done: make(chan struct{})}
+	go c.read()
+	t.Cleanup(func() { ws.Close() })
+	return c
+}
+
+// startSmallBuffers is startServer with a small kernel send buffer on every accepted
+// socket, so that a client that stops reading backs the server up after little data.
+func startSmallBuffers(t *testing.T, c Config) (*Server, string) {
+	t.Helper()
+	srv, err := NewServer(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewUnstartedServer(srv)
+	hs.Listener = smallBufListener{hs.Listener}
+	hs.Start()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		if err := srv.Close(ctx); err != nil {
+			t.Errorf("closing server: %v", err)
+		}
+		hs.Close()
+	})
+	return srv, "ws" + strings.TrimPrefix(hs.URL, "http")
+}
+
+// smallBufListener sets a 4 KiB send buffer on the sockets it accepts.
+type smallBufListener struct{ net.Listener }
+
+func (l smallBufListener) Accept() (net.Conn, error) {
+	conn, err := l.Listener.Accept()
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetWriteBuffer(4096)
+	}
+	return conn, err
+}
+
+// stall opens a session that reads its `$registered` and then nothing.
+func stall(t *testing.T, base, room string) (*websocket.Conn, string) {
+	t.Helper()
+	// A small kernel receive buffer backs the server up after little data.
+	d := websocket.Dialer{ReadBufferSize: 1024,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if tc, ok := conn.(*net.TCPConn); ok {
+				_ = tc.SetReadBuffer(4096)
+			}
+			return conn, err
+		}}
+	ws, _, err := d.Dial(base+"/?room="+room, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	var reg frame
+	if err := ws.ReadJSON(&reg); err != nil {
+		t.Fatal(err)
+	}
+	return ws, reg.conn()
+}
+
+// floodUntilExit sends 64 KiB events from fast until it sees the `$exit` of id.
+func floodUntilExit(t *testing.T, fast *testClient, id string) {
+	t.Helper()
+	payload := map[string]string{"blob": strings.Repeat("x", 64<<10)}
+	for i := 0; i < 2000; i++ {
+		fast.send("blob", payload)
+		for f := fast.next(); f.Type != "blob"; f = fast.next() {
+			if f.Type == msgExit && f.conn() == id {
+				return
+			}
+		}
+	}
+	t.Fatal("the stalled session was never dropped")
+}
+
+// TestSlowSessionLimits: a session that stops reading leaves the room as soon as it hits
+// a limit, without waiting for its blocked write (write_timeout is a minute here), and
+// the limit it hit is logged. The budget is all given back once it has gone.
+func TestSlowSessionLimits(t *testing.T) {
+	cases := []struct {
+		name  string
+		cfg   Config
+		limit string
+	}{
+		{"frames", Config{SendQueue: 8}, "send_queue"},
+		{"bytes", Config{SendQueueBytes: 300 << 10}, "send_queue_bytes"},
+		{"budget", Config{MaxStorageSize: 64 << 10, MaxBytesInFlight: 400 << 10},
+			"max_bytes_in_flight"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			log, logs := observed()
+			tc.cfg.Logger, tc.cfg.WriteTimeout = log, caddy.Duration(time.Minute)
+			srv, base := startSmallBuffers(t, tc.cfg)
+			_, slowID := stall(t, base, "r")
+			fast := dial(t, base, "r", "")
+			fast.join(nil, nil)
+			floodUntilExit(t, fast, slowID)
+			e := awaitLog(t, logs, "slow session closed with 1013", slowID)
+			if got := e.ContextMap()["limit"]; got != tc.limit {
+				t.Fatalf("limit %v, want %s", got, tc.limit)
+			}
+			fast.send("marker", map[string]any{})
+			skipTo(t, fast, "marker")
+			fast.ws.Close()
+			eventually(t, "the budget to be given back", func() bool {
+				return srv.settings().budget.used.Load() == 0
+			})
+		})
+	}
+}
+
+// TestFrameTooLarge: a frame past the read limit closes its socket with 1009 and is
+// logged; the room goes on.
+func TestFrameTooLarge(t *testing.T) {
+	log, logs := observed()
+	srv, base := startServer(t, Config{MaxStorageSize: 1024, Logger: log})
+	ok := dial(t, base, "r", "")
+	ok.join(nil, nil)
+	big := dial(t, base, "r", "")
+	big.join(nil, nil)
+	limit := srv.settings().readLimit()
+	big.sendRaw(`{"type":"x","data":{"p":"` + strings.Repeat("a", int(limit)) + `"}}`)
+	if code := big.closeCode(); code != CloseTooLarge {
+		t.Fatalf("close code %d, want %d", code, CloseTooLarge)
+	}
+	awaitLog(t, logs, "frame past the read limit; closed with 1009", big.id)
+	// A frame of exactly the limit goes through.
+	pad := int(limit) - len(`{"type":"x","data":{"p":""}}`)
+	ok.sendRaw(`{"type":"x","data":{"p":"` + strings.Repeat("a", pad) + `"}}`)
+	for f := ok.next(); f.Type != "x"; f = ok.next() {
+	}
+}
+
+// TestRoomFull: past max_sessions_per_room a session gets `$error` and 4002 without ever
+// joining; once someone leaves, the next one joins.
+func TestRoomFull(t *testing.T) {
+	log, logs := observed()
+	_, base := startServer(t, Config{MaxSessionsPerRoom: 2, Logger: log})
+	a := dial(t, base, "r", "")
+	a.join(nil, nil)
+	b := dial(t, base, "r", "")
+	b.join(nil, nil)
+	c := dial(t, base, "r", "")
+	if f := c.expect(msgError); !strings.Contains(f.raw, "Room is full") || f.conn() != "" {
+		t.Fatalf("refusal %s", f.raw)
+	}
+	if code := c.closeCode(); code != CloseRoomFull {
+		t.Fatalf("close code %d, want %d", code, CloseRoomFull)
+	}
+	awaitLog(t, logs, "room full; closed with 4002", "")
+	b.ws.Close()
+	if f := skipTo(t, a, msgExit); f.conn() != b.id {
+		t.Fatalf("$exit of %s, want b %s (c never joined)", f.conn(), b.id)
+	}
+	d := dial(t, base, "r", "")
+	d.join(nil, nil)
+}
+
+// TestOriginRefused: with allowed_origins, a browser from another origin is accepted,
+// sent `$error` and closed with 4003; a listed origin and a client without Origin join.
+func TestOriginRefused(t *testing.T) {
+	log, logs := observed()
+	_, base := startServer(t, Config{Logger: log,
+		AllowedOrigins: []string{"https://app.example.com", "https://*.example.org"}})
+	for _, origin := range []string{"https://app.example.com", "https://a.example.org", ""} {
+		h := http.Header{}
+		if origin != "" {
+			h.Set("Origin", origin)
+		}
+		dialHeader(t, base, "r", h).join(nil, nil)
+	}
+	bad := dialHeader(t, base, "r", http.Header{"Origin": {"https://evil.example.com"}})
+	if f := bad.expect(msgError); !strings.Contains(f.raw, "Origin not allowed") {
+		t.Fatalf("refusal %s", f.raw)
+	}
+	if code := bad.closeCode(); code != CloseOriginNotAllowed {
+		t.Fatalf("close code %d, want %d", code, CloseOriginNotAllowed)
+	}
+	e := awaitLog(t, logs, "origin not allowed; closed with 4003", "")
+	if e.ContextMap()["origin"] != "https://evil.example.com" {
+		t.Fatalf("logged %v", e.ContextMap())
+	}
+}
+
+// TestRateLimited: frames past the limit are dropped with one `$error` a second, `$ping`
+// is still answered, and the session stays.
+func TestRateLimited(t *testing.T) {
+	log, logs := observed()
+	_, base := startServer(t, Config{Logger: log,
+		RateLimit: &RateLimitConfig{PerSecond: 10, Burst: 5}})
+	c := dial(t, base, "r", "")
+	c.join(nil, nil) // the handshake costs one token: four left
+	start := time.Now()
+	for i := 0; i < 40; i++ {
+		c.send("ev", map[string]any{"i": i})
+	}
+	c.send(msgPing, map[string]any{})
+	frames := barrierThroughLimit(t, c)
+	elapsed := time.Since(start)
+	echoes, errs, pongs := 0, 0, 0
+	for _, f := range frames {
+		switch f.Type {
+		case msgPong:
+			pongs++
+		case "ev":
+			echoes++
+		case msgError:
+			errs++
+			if !strings.Contains(f.raw, "rate limit exceeded") {
+				t.Fatalf("error %s", f.raw)
+			}
+		}
+	}
+	if pongs != 1 {
+		t.Fatalf("%d $pong for one $ping", pongs)
+	}
+	if most := 4 + int(elapsed.Seconds()*10) + 1; echoes < 4 || echoes > most {
+		t.Fatalf("%d of 40 frames passed in %v, want 4 to %d", echoes, elapsed, most)
+	}
+	if errs < 1 || errs > int(elapsed.Seconds())+1 {
+		t.Fatalf("%d rate limit errors in %v", errs, elapsed)
+	}
+	awaitLog(t, logs, "rate limit exceeded", c.id)
+}
+
+// TestFloodClosed: a session that keeps sending ten times past its limit is closed with
+// 1008 and leaves the room.
+func TestFloodClosed(t *testing.T) {
+	log, logs := observed()
+	_, base := startServer(t, Config{Logger: log,
+		RateLimit: &RateLimitConfig{PerSecond: 10, Burst: 10}})
+	other := dial(t, base, "r", "")
+	other.join(nil, nil)
+	flood := dial(t, base, "r", "")
+	flood.join(nil, nil)
+	deadline := time.Now().Add(8 * time.Second)
+	for time.Now().Before(deadline) {
+		if flood.ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"ev","data":{}}`)) != nil {
+			break
+		}
+		select {
+		case <-flood.done:
+		default:
+			continue
+		}
+		break
+	}
+	if code := flood.closeCode(); code != CloseFlood {
+		t.Fatalf("close code %d, want %d", code, CloseFlood)
+	}
+	for f := other.next(); f.Type != msgExit || f.conn() != flood.id; f = other.next() {
+	}
+	awaitLog(t, logs, "session flooding; closed with 1008", flood.id)
+}
+
+// TestGoroutinesReturn: after sessions of every kind end (normal, slow, refused,
+// oversize), the goroutine count returns to where it was and the budget is empty.
+func TestGoroutinesReturn(t *testing.T) {
+	srv, base := startSmallBuffers(t, Config{SendQueue: 8, MaxSessionsPerRoom: 3,
+		MaxStorageSize: 1024, WriteTimeout: caddy.Duration(time.Minute)})
+	before := runtime.NumGoroutine()
+
+	a := dial(t, base, "r", "")
+	a.join(nil, nil)
+	ws, slowID := stall(t, base, "r")
+	floodUntilExit(t, a, slowID)
+	b := dial(t, base, "r", "")
+	b.join(nil, nil)
+	big := dial(t, base, "r", "")
+	big.join(nil, nil)
+	full := dial(t, base, "r", "")
+	full.closeCode()
+	big.sendRaw(strings.Repeat(" ", int(srv.settings().readLimit())+1))
+	big.closeCode()
+	for _, c := range []*testClient{a, b} {
+		c.ws.Close()
+		<-c.done
+	}
+	ws.Close()
+
+	eventually(t, "goroutines back to the baseline and the budget empty", func() bool {
+		return runtime.NumGoroutine() <= before && srv.settings().budget.used.Load() == 0
+	})
+}
+
+// skipTo returns the next frame of type typ, skipping others.
+func skipTo(t *testing.T, c *testClient, typ string) frame {
+	t.Helper()
+	for {
+		if f := c.next(); f.Type == typ {
+			return f
+		}
+	}
+}
+
+// barrierThroughLimit sends `$getOthers` until one passes the rate limit and returns the
+// frames that came before its answer.
+func barrierThroughLimit(t *testing.T, c *testClient) []frame {
+	t.Helper()
+	var got []frame
+	deadline := time.After(waitTimeout)
+	for {
+		c.send(msgGetOthers, map[string]any{})
+		retry := time.NewTimer(150 * time.Millisecond) // a token comes every 100 ms
+		for waiting := true; waiting; {
+			select {
+			case f := <-c.frames:
+				if f.Type == msgOthersReceived {
+					retry.Stop()
+					return got
+				}
+				got = append(got, f)
+			case <-retry.C:
+				waiting = false
+			case <-deadline:
+				t.Fatal("no $getOthers passed the rate limit")
+			}
+		}
+	}
+}
