@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -133,12 +134,31 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (srv *Server) Handle(w http.ResponseWriter, r *http.Request, roomID string) error {
 	token := tokenFromQuery(r.URL.RawQuery)
 	origin := r.Header.Get("Origin")
-	conn, err := srv.upgrader.Upgrade(hijackWriter{w}, r, nil)
+	conn, err := srv.upgrader.Upgrade(hijackWriter{w}, r, upgradeHeader(w.Header()))
 	if err != nil {
 		return fmt.Errorf("upgrading: %w", err)
 	}
 	go srv.serveConn(conn, roomID, token, origin)
 	return nil
+}
+
+// upgradeHeader is what handlers before this one (such as Caddy's header) set on the
+// response, for the 101 answer: without the headers the handshake itself sets and those
+// that describe a body.
+func upgradeHeader(h http.Header) http.Header {
+	out := h.Clone()
+	for k := range out {
+		switch http.CanonicalHeaderKey(k) {
+		case "Connection", "Upgrade", "Content-Length", "Content-Encoding",
+			"Transfer-Encoding", "Content-Type":
+			delete(out, k)
+		default:
+			if strings.HasPrefix(http.CanonicalHeaderKey(k), "Sec-Websocket-") {
+				delete(out, k)
+			}
+		}
+	}
+	return out
 }
 
 // hijackWriter exposes Hijack through http.NewResponseController, which unwraps writers
