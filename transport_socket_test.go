@@ -2,11 +2,14 @@ package pluv
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -57,12 +60,18 @@ func dialHeader(t *testing.T, base, room string, h http.Header) *testClient {
 // socket, so that a client that stops reading backs the server up after little data.
 func startSmallBuffers(t *testing.T, c Config) (*Server, string) {
 	t.Helper()
+	return startBuffers(t, c, 4096)
+}
+
+// startBuffers is startServer with a kernel send buffer of size on every accepted socket.
+func startBuffers(t *testing.T, c Config, size int) (*Server, string) {
+	t.Helper()
 	srv, err := NewServer(c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewUnstartedServer(srv)
-	hs.Listener = smallBufListener{hs.Listener}
+	hs.Listener = smallBufListener{hs.Listener, size}
 	hs.Start()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
@@ -75,13 +84,16 @@ func startSmallBuffers(t *testing.T, c Config) (*Server, string) {
 	return srv, "ws" + strings.TrimPrefix(hs.URL, "http")
 }
 
-// smallBufListener sets a 4 KiB send buffer on the sockets it accepts.
-type smallBufListener struct{ net.Listener }
+// smallBufListener sets a small send buffer on the sockets it accepts.
+type smallBufListener struct {
+	net.Listener
+	size int
+}
 
 func (l smallBufListener) Accept() (net.Conn, error) {
 	conn, err := l.Listener.Accept()
 	if tc, ok := conn.(*net.TCPConn); ok {
-		_ = tc.SetWriteBuffer(4096)
+		_ = tc.SetWriteBuffer(l.size)
 	}
 	return conn, err
 }
@@ -89,12 +101,18 @@ func (l smallBufListener) Accept() (net.Conn, error) {
 // stall opens a session that reads its `$registered` and then nothing.
 func stall(t *testing.T, base, room string) (*websocket.Conn, string) {
 	t.Helper()
+	return stallBuffer(t, base, room, 4096)
+}
+
+// stallBuffer is stall with a kernel receive buffer of size.
+func stallBuffer(t *testing.T, base, room string, size int) (*websocket.Conn, string) {
+	t.Helper()
 	// A small kernel receive buffer backs the server up after little data.
 	d := websocket.Dialer{ReadBufferSize: 1024,
 		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
 			if tc, ok := conn.(*net.TCPConn); ok {
-				_ = tc.SetReadBuffer(4096)
+				_ = tc.SetReadBuffer(size)
 			}
 			return conn, err
 		}}
@@ -370,4 +388,71 @@ func barrierThroughLimit(t *testing.T, c *testClient) []frame {
 			}
 		}
 	}
+}
+
+// TestPongBeforeLargeFrames: `$pong` goes out on its own lane. With large storage frames
+// queued to a client that does not read, its `$pong` is written right after the frame
+// being written, ahead of the rest (the client drops its connection after 2 s without).
+func TestPongBeforeLargeFrames(t *testing.T) {
+	// Buffers of 64 KiB hold only a little of the backlog, without the crawl of a window
+	// smaller than a segment.
+	_, base := startBuffers(t, Config{WriteTimeout: caddy.Duration(time.Minute)}, 64<<10)
+	bob := dial(t, base, "r", "")
+	bob.join(nil, nil)
+	ann, annID := stallBuffer(t, base, "r", 64<<10)
+	if err := ann.WriteJSON(map[string]any{"type": msgInitializeSession,
+		"data": map[string]any{"update": ""}}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Wait until ann is initialised (its `$userJoined` reached bob): from then on bob's
+	// edits are relayed to it.
+	for f := bob.next(); f.Type != msgUserJoined || f.conn() != annID; f = bob.next() {
+	}
+	const frames = 6
+	start := time.Now()
+	for i := 0; i < frames; i++ {
+		bob.send(msgUpdateStorage, map[string]any{"update": b64std(bigInsert(byte(100+i), 128<<10))})
+	}
+	marker(t, bob) // bob's edits are applied: ann's frames are queued
+	if err := ann.WriteJSON(map[string]any{"type": msgPing, "data": map[string]any{}}); err != nil {
+		t.Fatal(err)
+	}
+	// ann's frames are processed in order: once bob has this, the ping has been too.
+	if err := ann.WriteJSON(map[string]any{"type": "afterPing", "data": map[string]any{}}); err != nil {
+		t.Fatal(err)
+	}
+	skipTo(t, bob, "afterPing")
+
+	var order []string
+	for len(order) < frames+1 {
+		_, b, err := ann.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f frame
+		if err := json.Unmarshal(b, &f); err != nil {
+			t.Fatal(err)
+		}
+		if f.Type == msgPong || f.Type == msgStorageUpdated {
+			order = append(order, f.Type)
+		}
+	}
+	at := slices.Index(order, msgPong)
+	t.Logf("$pong after %d of %d queued storage frames of 128 KiB (%v)", at, frames,
+		time.Since(start))
+	// The frame being written and what the socket buffers hold come first; without the
+	// lane the `$pong` would come last.
+	if at < 0 || at > frames/2 {
+		t.Fatalf("frames in order %v: the $pong waited behind the queue", order)
+	}
+}
+
+// bigInsert is a Yjs v1 update inserting n characters at the start of root text "t" by
+// client at clock 0.
+func bigInsert(client byte, n int) []byte {
+	b := []byte{1, 1, client, 0, 4, 1, 1, 't'}
+	b = binary.AppendUvarint(b, uint64(n))
+	b = append(b, strings.Repeat("s", n)...)
+	return append(b, 0) // empty delete set
 }
