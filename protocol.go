@@ -43,8 +43,9 @@ const (
 	CloseStale = 1011
 	// CloseRestart is sent on server shutdown (the client reconnects).
 	CloseRestart = 1012
-	// CloseSlow is sent to a session whose send queue overflowed, or that waited too
-	// long for max_bytes_in_flight (the client reconnects).
+	// CloseSlow is sent to a session whose send queue overflowed, that waited too long
+	// for max_bytes_in_flight, or that sent a storage update over its rate limit (the
+	// client reconnects).
 	CloseSlow = 1013
 	// CloseRoomFull refuses a session past max_sessions_per_room (final).
 	CloseRoomFull = 4002
@@ -70,6 +71,7 @@ const (
 	reasonRoomFull       = "Room full."
 	reasonOrigin         = "Origin not allowed."
 	reasonFlood          = "Rate limit exceeded."
+	reasonRateResync     = "Rate limit exceeded; reconnect."
 )
 
 // maxNameLength caps relayed and configured event names.

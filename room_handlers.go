@@ -40,7 +40,7 @@ func (rm *Room) handle(s *session, typ int, b []byte) {
 		s.sendPong()
 		return
 	}
-	if !rm.admit(s) {
+	if !rm.admit(s, f.Type) {
 		return
 	}
 	if err != nil {
@@ -65,10 +65,13 @@ func (rm *Room) handle(s *session, typ int, b []byte) {
 	}
 }
 
-// admit applies the rate limit of s to one frame. A dropped frame is answered with
-// `$error` at most once a second; a flood takes s out of the room and closes it with
-// 1008. Frames of a closed session are dropped.
-func (rm *Room) admit(s *session) bool {
+// admit applies the rate limit of s to one frame of type typ. A dropped frame is answered
+// with `$error` at most once a second; a flood takes s out of the room and closes it with
+// 1008. A `$updateStorage` is never dropped: that would leave the sender's document ahead
+// of the room's for good (its later updates would wait for the lost one), so one over the
+// limit closes the session with 1013 instead, and the reconnecting client's `$initialized`
+// echo brings the room up to date. Frames of a closed session are dropped.
+func (rm *Room) admit(s *session, typ string) bool {
 	select {
 	case <-s.done:
 		return false
@@ -76,6 +79,13 @@ func (rm *Room) admit(s *session) bool {
 	}
 	ok, notify, flood := s.limiter.admit(time.Now())
 	switch {
+	case !ok && !flood && typ == msgUpdateStorage:
+		rm.logger().Info("storage update over the rate limit; closed with 1013 to resync",
+			zap.String("session", s.id), zap.Float64("per_second", s.limiter.limit))
+		rm.mu.Lock()
+		rm.remove(s)
+		s.close(CloseSlow, reasonRateResync)
+		rm.unlock()
 	case flood:
 		rm.logger().Info("session flooding; closed with 1008", zap.String("session", s.id),
 			zap.Float64("per_second", s.limiter.limit))

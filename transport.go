@@ -17,6 +17,9 @@ func (c Config) compileTransport(s *settings) error {
 	s.sendQueueBytes = int64(c.SendQueueBytes)
 	if s.sendQueueBytes == 0 {
 		s.sendQueueBytes = 2*int64(s.maxStorageSize) + 1<<20
+	} else if s.sendQueueBytes < 2*int64(s.maxStorageSize) {
+		s.logger.Warn("send_queue_bytes is below twice max_storage_size: a joiner of a " +
+			"room near the storage cap is closed as slow and reconnects in a loop")
 	}
 	s.maxBytesInFlight = c.MaxBytesInFlight
 	if s.maxBytesInFlight == 0 {
