@@ -236,3 +236,22 @@ func TestCompileTransport(t *testing.T) {
 		t.Fatalf("rate_limit off: %v %v", off.ratePerSecond, err)
 	}
 }
+
+// FuzzOriginAllowed: no pattern or origin panics, and an exact pattern that parses admits
+// the origin it names.
+func FuzzOriginAllowed(f *testing.F) {
+	for _, s := range []string{"https://app.example.com", "https://*.example.org",
+		"http://localhost:8080", "*", "null", "https://[::1]:443", "%%"} {
+		f.Add(s, s)
+	}
+	f.Fuzz(func(t *testing.T, pattern, origin string) {
+		op, err := parseOriginPattern(pattern)
+		if err != nil {
+			return
+		}
+		_ = originAllowed(origin, []originPattern{op})
+		if !op.wild && !op.any && !originAllowed(pattern, []originPattern{op}) {
+			t.Fatalf("pattern %q does not admit itself", pattern)
+		}
+	})
+}
