@@ -234,8 +234,9 @@ func (rm *Room) EvictAll() {
 }
 
 // Register joins an upgraded socket to the room, verifying token as the server's auth
-// config says; allowed_origins is not checked (the caller upgraded the request itself). On an auth failure the socket gets `$error` and close 3000 and the error
-// is returned; otherwise the session runs in its own goroutines and Register returns.
+// config says; allowed_origins is not checked (the caller upgraded the request itself).
+// On an auth failure the socket gets `$error` and close 3000 and the error is returned;
+// otherwise the session runs in its own goroutines and Register returns.
 func (rm *Room) Register(conn *websocket.Conn, token string) error {
 	cfg := rm.srv.settings()
 	user, userID, err := rm.srv.authorize(cfg, token, rm.id)

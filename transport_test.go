@@ -213,7 +213,8 @@ func TestCompileTransport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := int64(DefaultMaxStorageSize + DefaultMaxPresenceSize + envelopeSlack); s.readLimit() != want {
+	want := int64(DefaultMaxStorageSize + DefaultMaxPresenceSize + envelopeSlack)
+	if s.readLimit() != want {
 		t.Fatalf("read limit %d, want %d", s.readLimit(), want)
 	}
 	if s.sendQueueBytes < 2*int64(DefaultMaxStorageSize) || s.ratePerSecond != 100 ||

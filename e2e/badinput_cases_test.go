@@ -191,7 +191,9 @@ func fieldCases() []badCase {
 		{name: "forged envelope fields", attack: raw(`{"type":"hello","data":{},` +
 			`"connectionId":"p_forged","user":{"id":"admin"},"room":"other"}`),
 			log: logFrame, check: func(t *testing.T, b *badRoom, c *pluvtest.Client) {
-				f := b.bob.AwaitFunc("hello", func(f pluvtest.Frame) bool { return f.Type == "hello" })
+				f := b.bob.AwaitFunc("hello", func(f pluvtest.Frame) bool {
+					return f.Type == "hello"
+				})
 				mustEqual(t, "connectionId", f.ConnectionID, c.SessionID())
 				jsonEqual(t, "user", f.User, `{"id":"mallory"}`)
 				mustEqual(t, "room", f.Room, b.r.id)
