@@ -63,6 +63,10 @@ func (b *byteBudget) release(n int64) {
 // (and their senders' TCP windows fill) instead of filling memory. The buffer doubles up
 // to limit. It returns the frame and the bytes taken, which the caller releases once the
 // frame has been processed; on error nothing stays taken.
+//
+// Readers that each hold part of a frame can wait on one another when the budget is spent;
+// only the wait limit frees them, so under such pressure sessions are closed with 1013
+// after write_timeout rather than served in turn.
 func readFrame(ctx context.Context, r io.Reader, b *byteBudget, limit int64,
 	wait time.Duration,
 ) ([]byte, int64, error) {
