@@ -38,8 +38,9 @@ func loadCaddyfile(t *testing.T, src string) {
 	}
 }
 
-// caddyConfig is a test Caddyfile serving pluv under /room/<id> behind encode, with a
-// token endpoint at /auth; extra goes into the pluv block.
+// caddyConfig is a test Caddyfile serving pluv under /room/<id> behind encode, header
+// and intercept (each wraps the response writer), with a token endpoint at /auth; extra
+// goes into the pluv block.
 func caddyConfig(dir string, port int, withPluv bool, extra string) string {
 	pluv := ""
 	if withPluv {
@@ -60,6 +61,13 @@ func caddyConfig(dir string, port int, withPluv bool, extra string) string {
 }
 http://127.0.0.1:%d {
 	encode gzip
+	header X-Wrapped yes
+	intercept {
+		@missing status 404
+		handle_response @missing {
+			respond "intercepted" 404
+		}
+	}
 	pluv_token /auth {
 		secret s3cret
 		user_id {http.request.header.X-User}
@@ -72,7 +80,8 @@ http://127.0.0.1:%d {
 }
 
 // TestCaddyEndToEnd runs the plugin inside Caddy: pass-through, the token endpoint, a
-// websocket through `encode`, a reload that keeps the socket and a removal that ends it.
+// websocket through `encode`, `header` and `intercept`, a reload that keeps the socket
+// and a removal that ends it.
 // It uses a fixed port and the process-wide Caddy instance, so it is not parallel.
 func TestCaddyEndToEnd(t *testing.T) {
 	dir := t.TempDir()
@@ -93,9 +102,12 @@ func TestCaddyEndToEnd(t *testing.T) {
 		map[string]string{"X-User": "ann", "X-Name": "Ann"}, http.StatusOK)
 
 	hdr := http.Header{"Accept-Encoding": {"gzip"}}
-	ws, _, err := websocket.DefaultDialer.Dial("ws://"+base+"/room/abc?token="+tok, hdr)
+	ws, resp, err := websocket.DefaultDialer.Dial("ws://"+base+"/room/abc?token="+tok, hdr)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if resp.Header.Get("X-Wrapped") != "yes" {
+		t.Fatalf("upgrade response headers %v: the header handler did not run", resp.Header)
 	}
 	c := &testClient{t: t, ws: ws, frames: make(chan frame, 64), done: make(chan struct{})}
 	go c.read()

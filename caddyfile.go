@@ -40,6 +40,14 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    send_queue         <frames>
 //	    write_timeout      <duration>
 //	    strict_events
+//
+//	    # transport limits
+//	    send_queue_bytes      <bytes>
+//	    max_bytes_in_flight   <bytes>
+//	    max_sessions_per_room <n>
+//	    allowed_origins       <origin pattern>...
+//	    rate_limit            <per second> <burst>|off
+//
 //	    auth {
 //	        secret      <value>
 //	        required    true|false
@@ -127,6 +135,9 @@ func (h *Handler) unmarshalOption(d *caddyfile.Dispenser, sub string) error {
 			return d.ArgErr()
 		}
 		h.StrictEvents = true
+	case "send_queue_bytes", "max_bytes_in_flight", "max_sessions_per_room",
+		"allowed_origins", "rate_limit":
+		err = h.unmarshalTransport(d, sub)
 	case "auth":
 		h.Auth = new(AuthConfig)
 		err = unmarshalAuth(d, h.Auth)

@@ -23,6 +23,15 @@ const (
 	DefaultFlushInterval   = 2 * time.Second
 )
 
+// Transport defaults of [Config]: what one session and the instance may hold and send.
+const (
+	// DefaultMaxBytesInFlight is the instance-wide budget of frame bytes (1 GiB).
+	DefaultMaxBytesInFlight = 1 << 30
+	// DefaultRatePerSecond and DefaultRateBurst are the per-session message rate limit.
+	DefaultRatePerSecond = 100
+	DefaultRateBurst     = 200
+)
+
 // Config is the configuration of a [Server]; the Caddy handler's JSON has the same fields.
 type Config struct {
 	// Name keys the shared room registry when there is no storage_dir: handlers with the
@@ -67,6 +76,31 @@ type Config struct {
 	// Events are the custom events the server validates and maps.
 	Events []EventConfig `json:"events,omitempty"`
 
+	// Transport limits (see transport.go).
+
+	// SendQueueBytes caps the bytes of frames queued to one session; a session whose
+	// queue holds more is closed with 1013. A frame to a session with an empty queue is
+	// always accepted. Default: twice max_storage_size plus 1 MiB, so a joiner's
+	// `$registered` and `$storageReceived` (each the full state) fit.
+	SendQueueBytes int `json:"send_queue_bytes,omitempty"`
+	// MaxBytesInFlight is the instance-wide budget of frame bytes: frames being read and
+	// processed, and frames queued to sessions. A reader waits for budget (the client's
+	// TCP window fills); one that waits longer than write_timeout is closed with 1013.
+	// A session with a backlog whose next frame does not fit is closed with 1013.
+	// Default 1073741824 (1 GiB); it must hold two frames of the read limit.
+	MaxBytesInFlight int64 `json:"max_bytes_in_flight,omitempty"`
+	// MaxSessionsPerRoom caps the sessions of one room; the session past it gets
+	// `$error` and the final close 4002. Default 0: unlimited.
+	MaxSessionsPerRoom int `json:"max_sessions_per_room,omitempty"`
+	// AllowedOrigins lists the browser origins that may join, as scheme://host[:port],
+	// with `*` for the leading host labels (https://*.example.com) or alone for any.
+	// A socket from another Origin gets `$error` and the final close 4003; a request
+	// without an Origin header (not a browser) is allowed. Empty allows every origin.
+	AllowedOrigins []string `json:"allowed_origins,omitempty"`
+	// RateLimit limits the messages one session may send; `$ping` is never limited.
+	// Default 100 per second, burst 200.
+	RateLimit *RateLimitConfig `json:"rate_limit,omitempty"`
+
 	// Logger receives the server's logs; nil discards them. The Caddy handler sets it.
 	Logger *zap.Logger `json:"-"`
 }
@@ -89,6 +123,17 @@ type AuthConfig struct {
 	MaxAge caddy.Duration `json:"max_age,omitempty"`
 }
 
+// RateLimitConfig is a per-session token bucket. A frame over the limit is dropped and
+// the sender gets `$error` (at most one a second); a session that sends more than ten
+// times the rate for three seconds in a row is closed with 1008 (final).
+type RateLimitConfig struct {
+	// PerSecond is the sustained rate, in messages per second; -1 (`off` in a
+	// Caddyfile) disables the limit. Default 100.
+	PerSecond float64 `json:"per_second,omitempty"`
+	// Burst is the number of messages allowed at once. Default 200.
+	Burst int `json:"burst,omitempty"`
+}
+
 // settings is a compiled [Config]: what the rooms read, swapped whole on reload.
 type settings struct {
 	maxRoomIDLength int
@@ -103,6 +148,15 @@ type settings struct {
 	auth            *authenticator // nil: anonymous
 	events          map[string]*eventDef
 	logger          *zap.Logger
+
+	// Transport limits (transport.go).
+	sendQueueBytes     int64
+	maxBytesInFlight   int64
+	budget             *byteBudget // shared by sessions; kept across reloads of one size
+	maxSessionsPerRoom int
+	origins            []originPattern // empty: every origin
+	ratePerSecond      float64         // 0: no limit
+	rateBurst          int
 }
 
 // compile checks c and builds its settings; secrets must already be resolved.
@@ -129,6 +183,9 @@ func (c Config) compile() (*settings, error) {
 	if s.maxRoomIDLength < 0 || s.maxStorageSize < 8 || s.maxPending < 0 ||
 		s.pingTimeout < 0 || s.sendQueue < 0 || s.writeTimeout < 0 || s.flushInterval < 0 {
 		return nil, errors.New("negative or too small limit")
+	}
+	if err := c.compileTransport(s); err != nil {
+		return nil, err
 	}
 	if c.Auth != nil {
 		a, err := c.Auth.compile()
@@ -192,9 +249,4 @@ func orDefault[T int | time.Duration](v, def T) T {
 // storeMaxSize is the Yjs store's byte cap for a base64 cap (4 characters per 3 bytes).
 func (s *settings) storeMaxSize() int {
 	return s.maxStorageSize / 4 * 3
-}
-
-// readLimit is the largest frame a session may send: a full-size update and its envelope.
-func (s *settings) readLimit() int64 {
-	return int64(s.maxStorageSize) + 64<<10
 }

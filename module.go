@@ -77,7 +77,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("loading room registry: %w", err)
 	}
 	h.srv, h.key = val.(*Server), key
-	h.srv.cfg.Store(s)
+	h.srv.setSettings(s)
 	return nil
 }
 

@@ -43,8 +43,20 @@ const (
 	CloseStale = 1011
 	// CloseRestart is sent on server shutdown (the client reconnects).
 	CloseRestart = 1012
-	// CloseSlow is sent to a session whose send queue overflowed (the client reconnects).
+	// CloseSlow is sent to a session whose send queue overflowed, that waited too long
+	// for max_bytes_in_flight, or that sent a storage update over its rate limit (the
+	// client reconnects).
 	CloseSlow = 1013
+	// CloseRoomFull refuses a session past max_sessions_per_room (final).
+	CloseRoomFull = 4002
+	// CloseOriginNotAllowed refuses a browser whose Origin is not in allowed_origins
+	// (final).
+	CloseOriginNotAllowed = 4003
+	// CloseFlood is sent to a session that kept sending far past its rate limit (final).
+	CloseFlood = 1008
+	// CloseTooLarge is sent (by the websocket library) for a frame past the read limit.
+	// The client does not reconnect.
+	CloseTooLarge = 1009
 )
 
 // Close reasons, sent with the codes above.
@@ -55,6 +67,11 @@ const (
 	reasonStale          = "WebSocket broken."
 	reasonRestart        = "Server restarting."
 	reasonSlow           = "Too slow."
+	reasonBusy           = "Server busy."
+	reasonRoomFull       = "Room full."
+	reasonOrigin         = "Origin not allowed."
+	reasonFlood          = "Rate limit exceeded."
+	reasonRateResync     = "Rate limit exceeded; reconnect."
 )
 
 // maxNameLength caps relayed and configured event names.

@@ -49,11 +49,19 @@ type Room struct {
 	savedGen uint64                         // gen of the state last written; guarded by mu
 	closed   bool                           // torn down; guarded by mu (and roomsMu)
 	corrupt  bool                           // the file could not be read; storage refused
+	slow     []slowSession                  // overflowed under mu; guarded by mu
 	// stamp identifies the corrupt file as last read (nil: none could be seen), so a
 	// re-check sees a repair or removal; held means the room holds unsaved state it
 	// could not load, which only an empty room can hand back. Guarded by mu.
 	stamp os.FileInfo
 	held  bool
+}
+
+// slowSession is a session whose queue overflowed while the room's lock was held.
+type slowSession struct {
+	s      *session
+	limit  string // the limit it hit
+	queued int64  // bytes it had queued
 }
 
 // ID returns the room id.
@@ -62,13 +70,44 @@ func (rm *Room) ID() string { return rm.id }
 // errRoomClosed is returned by room operations after teardown.
 var errRoomClosed = errors.New("room closed")
 
+// errRoomFull is returned when a session would pass max_sessions_per_room.
+var errRoomFull = errors.New("room full")
+
+// unlock releases mu after taking out the sessions found slow while it was held: each
+// leaves the room at once (`$exit` to the rest, which may find more slow sessions), so a
+// room never keeps, nor waits for, a session that cannot keep up. Its socket is already
+// being closed; its read pump ends and tears the room down if it is empty.
+func (rm *Room) unlock() {
+	var gone []slowSession
+	for len(rm.slow) > 0 {
+		sl := rm.slow[0]
+		rm.slow = rm.slow[1:]
+		rm.remove(sl.s)
+		gone = append(gone, sl)
+	}
+	rm.slow = nil
+	rm.mu.Unlock()
+	if len(gone) == 0 {
+		return
+	}
+	log := rm.logger()
+	for _, sl := range gone {
+		log.Info("slow session closed with 1013", zap.String("session", sl.s.id),
+			zap.String("limit", sl.limit), zap.Int64("queued_bytes", sl.queued))
+	}
+}
+
 // add registers s and queues `$registered` first (§3): broadcasts are only queued under
-// mu, so none can precede it. It returns false when the room was torn down meanwhile.
-func (rm *Room) add(s *session) bool {
+// mu, so none can precede it. It fails with errRoomClosed when the room was torn down
+// meanwhile and with errRoomFull at max_sessions_per_room.
+func (rm *Room) add(s *session) error {
 	rm.mu.Lock()
-	defer rm.mu.Unlock()
+	defer rm.unlock()
 	if rm.closed {
-		return false
+		return errRoomClosed
+	}
+	if limit := rm.srv.settings().maxSessionsPerRoom; limit > 0 && len(rm.sessions) >= limit {
+		return errRoomFull
 	}
 	if s.userID != "" {
 		rm.inheritPresence(s)
@@ -88,7 +127,7 @@ func (rm *Room) add(s *session) bool {
 		Presence: s.presence, SessionID: s.id, State: state,
 		Timers: timers{Presence: timerValue(s.presenceTimer)},
 	}, s.id, rm.id, s.user))
-	return true
+	return nil
 }
 
 // inheritPresence copies presence from the user's session with the latest timer (§5.3).
@@ -125,7 +164,7 @@ func (rm *Room) leave(s *session) {
 	rm.mu.Lock()
 	rm.remove(s)
 	empty := len(rm.sessions) == 0
-	rm.mu.Unlock()
+	rm.unlock()
 	if empty {
 		rm.srv.teardown(rm)
 	}
@@ -173,7 +212,7 @@ func (rm *Room) Broadcast(event string, data any) error {
 	}
 	frame := encodeFrame(event, json.RawMessage(raw), "", rm.id, nil)
 	rm.mu.Lock()
-	defer rm.mu.Unlock()
+	defer rm.unlock()
 	if rm.closed {
 		return fmt.Errorf("broadcasting %s: %w", event, errRoomClosed)
 	}
@@ -191,7 +230,7 @@ func (rm *Room) Evict(sessionID string) bool {
 		s.close(CloseEvicted, reasonEvicted)
 	}
 	empty := len(rm.sessions) == 0
-	rm.mu.Unlock()
+	rm.unlock()
 	if ok && empty {
 		rm.srv.teardown(rm)
 	}
@@ -205,18 +244,19 @@ func (rm *Room) EvictAll() {
 		rm.remove(s)
 		s.close(CloseEvicted, reasonEvicted)
 	}
-	rm.mu.Unlock()
+	rm.unlock()
 	rm.srv.teardown(rm)
 }
 
 // Register joins an upgraded socket to the room, verifying token as the server's auth
-// config says. On an auth failure the socket gets `$error` and close 3000 and the error
-// is returned; otherwise the session runs in its own goroutines and Register returns.
+// config says; allowed_origins is not checked (the caller upgraded the request itself).
+// On an auth failure the socket gets `$error` and close 3000 and the error is returned;
+// otherwise the session runs in its own goroutines and Register returns.
 func (rm *Room) Register(conn *websocket.Conn, token string) error {
 	cfg := rm.srv.settings()
 	user, userID, err := rm.srv.authorize(cfg, token, rm.id)
 	if err != nil {
-		go refuse(conn, rm.id, "Not authorized", cfg.writeTimeout)
+		go refuse(conn, rm.id, refuseUnauthorized, cfg.writeTimeout)
 		return err
 	}
 	go rm.srv.run(conn, rm.id, user, userID, cfg)
@@ -228,7 +268,7 @@ func (rm *Room) Register(conn *websocket.Conn, token string) error {
 // now empty.
 func (rm *Room) collectStale(now time.Time, timeout time.Duration) bool {
 	rm.mu.Lock()
-	defer rm.mu.Unlock()
+	defer rm.unlock()
 	var gone int
 	for _, s := range rm.sessions {
 		if s.stale(now, timeout) {

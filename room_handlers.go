@@ -24,34 +24,34 @@ const (
 var errStorageUnavailable = errors.New("storage unavailable: the room's saved state " +
 	"could not be read")
 
-// handle processes one frame of s, in the read pump.
+// errBinaryFrame refuses binary frames: pluv speaks JSON text only (§1.4).
+var errBinaryFrame = errors.New("binary frames are not supported")
+
+// handle processes one frame of s, in the read pump: `$ping` at once, anything else
+// within the session's rate limit.
 func (rm *Room) handle(s *session, typ int, b []byte) {
-	log := rm.srv.settings().logger
-	if typ != websocket.TextMessage {
-		if ce := log.Check(zap.DebugLevel, "binary frame"); ce != nil {
-			ce.Write(zap.String("room", rm.id), zap.String("session", s.id),
-				zap.Int("bytes", len(b)))
-		}
-		rm.sendError(s, "binary frames are not supported")
-		return
+	var f clientFrame
+	err := errBinaryFrame
+	if typ == websocket.TextMessage {
+		f, err = decodeFrame(b)
 	}
-	f, err := decodeFrame(b)
-	if err != nil {
-		if ce := log.Check(zap.DebugLevel, "malformed frame"); ce != nil {
-			ce.Write(zap.String("room", rm.id), zap.String("session", s.id),
-				zap.Int("bytes", len(b)), zap.Error(err))
-		}
-		rm.sendError(s, err.Error())
-		return
-	}
-	if ce := log.Check(zap.DebugLevel, "frame"); ce != nil {
-		ce.Write(zap.String("room", rm.id), zap.String("session", s.id),
-			zap.String("event", f.Type), zap.Int("bytes", len(b)))
-	}
-	switch f.Type {
-	case msgPing:
+	if err == nil && f.Type == msgPing {
 		s.lastPing.Store(time.Now().UnixNano())
 		s.sendPong()
+		return
+	}
+	if !rm.admit(s, f.Type) {
+		return
+	}
+	if err != nil {
+		rm.sendError(s, "", fmt.Sprintf("%v (%d bytes)", err, len(b)))
+		return
+	}
+	if ce := rm.srv.settings().logger.Check(zap.DebugLevel, "frame"); ce != nil {
+		ce.Write(zap.String("room", rm.id), zap.String("session", s.id),
+			zap.String("event", shortName(f.Type)), zap.Int("bytes", len(b)))
+	}
+	switch f.Type {
 	case msgInitializeSession:
 		rm.initialize(s, f.Data)
 	case msgGetOthers:
@@ -65,14 +65,71 @@ func (rm *Room) handle(s *session, typ int, b []byte) {
 	}
 }
 
-// sendError queues `$error` to s alone (connectionId = s).
-func (rm *Room) sendError(s *session, message string) {
+// admit applies the rate limit of s to one frame of type typ. A dropped frame is answered
+// with `$error` at most once a second; a flood takes s out of the room and closes it with
+// 1008. A `$updateStorage` is never dropped: that would leave the sender's document ahead
+// of the room's for good (its later updates would wait for the lost one), so one over the
+// limit closes the session with 1013 instead, and the reconnecting client's `$initialized`
+// echo brings the room up to date. Frames of a closed session are dropped.
+func (rm *Room) admit(s *session, typ string) bool {
+	select {
+	case <-s.done:
+		return false
+	default:
+	}
+	ok, notify, flood := s.limiter.admit(time.Now())
+	switch {
+	case !ok && !flood && typ == msgUpdateStorage:
+		rm.logger().Info("storage update over the rate limit; closed with 1013 to resync",
+			zap.String("session", s.id), zap.Float64("per_second", s.limiter.limit))
+		rm.mu.Lock()
+		rm.remove(s)
+		s.close(CloseSlow, reasonRateResync)
+		rm.unlock()
+	case flood:
+		rm.logger().Info("session flooding; closed with 1008", zap.String("session", s.id),
+			zap.Float64("per_second", s.limiter.limit))
+		rm.mu.Lock()
+		rm.remove(s)
+		s.close(CloseFlood, reasonFlood)
+		rm.unlock() // the read pump's leave tears the room down if it is now empty
+	case notify:
+		msg := fmt.Sprintf("rate limit exceeded (%g messages per second): frames dropped",
+			s.limiter.limit)
+		rm.logger().Info("rate limit exceeded", zap.String("session", s.id),
+			zap.Float64("per_second", s.limiter.limit))
+		rm.sendError(s, "", msg)
+	}
+	return ok
+}
+
+// sendError queues `$error` to s alone (connectionId = s) and logs the refusal.
+func (rm *Room) sendError(s *session, event, message string) {
 	frame := encodeFrame(msgError, errorData{Message: message}, s.id, rm.id, s.user)
 	rm.mu.Lock()
-	defer rm.mu.Unlock()
 	if s.joined {
 		s.enqueue(frame)
 	}
+	rm.unlock()
+	rm.logRefused(s, event, message)
+}
+
+// logRefused logs a frame refused with `$error` (client misbehaviour: debug, one line
+// per frame, never the payload).
+func (rm *Room) logRefused(s *session, event, message string) {
+	if ce := rm.srv.settings().logger.Check(zap.DebugLevel, "frame refused"); ce != nil {
+		ce.Write(zap.String("room", rm.id), zap.String("session", s.id),
+			zap.String("event", shortName(event)), zap.String("error", message))
+	}
+}
+
+// shortName cuts a client-chosen name for logs and error messages.
+func shortName(name string) string {
+	const limit = 64
+	if len(name) <= limit {
+		return name
+	}
+	return strings.ToValidUTF8(name[:limit], "") + "…"
 }
 
 // decodeUpdate decodes a storage payload: standard or URL-safe base64, padded or not.
@@ -94,7 +151,7 @@ func (rm *Room) initialize(s *session, data json.RawMessage) {
 		Update   *string         `json:"update"`
 	}
 	if err := json.Unmarshal(data, &in); err != nil {
-		rm.sendError(s, "invalid $initializeSession: "+err.Error())
+		rm.sendError(s, msgInitializeSession, "invalid $initializeSession: "+err.Error())
 		return
 	}
 	var update []byte
@@ -109,8 +166,13 @@ func (rm *Room) initialize(s *session, data json.RawMessage) {
 	now := time.Now().UnixMilli()
 	rm.recheckCorrupt(s)
 
+	defer func() {
+		for _, e := range errs { // after the unlock below
+			rm.logRefused(s, msgInitializeSession, e)
+		}
+	}()
 	rm.mu.Lock()
-	defer rm.mu.Unlock()
+	defer rm.unlock()
 	if !s.joined {
 		return
 	}
@@ -185,7 +247,7 @@ func (rm *Room) updateStorage(s *session, data json.RawMessage) {
 		Update *string `json:"update"`
 	}
 	if err := json.Unmarshal(data, &in); err != nil {
-		rm.sendError(s, "invalid $updateStorage: "+err.Error())
+		rm.sendError(s, msgUpdateStorage, "invalid $updateStorage: "+err.Error())
 		return
 	}
 	if in.Update == nil || *in.Update == "" {
@@ -193,24 +255,30 @@ func (rm *Room) updateStorage(s *session, data json.RawMessage) {
 	}
 	update, err := decodeUpdate(*in.Update)
 	if err != nil {
-		rm.sendError(s, err.Error())
+		rm.sendError(s, msgUpdateStorage, err.Error())
 		return
 	}
 
+	var refused string
+	defer func() {
+		if refused != "" { // after the unlock below
+			rm.logRefused(s, msgUpdateStorage, refused)
+		}
+	}()
 	rm.mu.Lock()
-	defer rm.mu.Unlock()
+	defer rm.unlock()
 	if !s.joined {
 		return
 	}
 	if rm.corrupt {
-		s.enqueue(encodeFrame(msgError, errorData{Message: errStorageUnavailable.Error()},
-			s.id, rm.id, s.user))
+		refused = errStorageUnavailable.Error()
+		s.enqueue(encodeFrame(msgError, errorData{Message: refused}, s.id, rm.id, s.user))
 		return
 	}
 	delta, err := rm.store.Apply(update)
 	if err != nil {
-		msg := "storage refused: " + err.Error()
-		s.enqueue(encodeFrame(msgError, errorData{Message: msg}, s.id, rm.id, s.user))
+		refused = "storage refused: " + err.Error()
+		s.enqueue(encodeFrame(msgError, errorData{Message: refused}, s.id, rm.id, s.user))
 		return
 	}
 	if delta != nil {
@@ -227,19 +295,26 @@ func (rm *Room) updatePresence(s *session, data json.RawMessage) {
 		Presence json.RawMessage `json:"presence"`
 	}
 	if err := json.Unmarshal(data, &in); err != nil {
-		rm.sendError(s, "invalid $updatePresence: "+err.Error())
+		rm.sendError(s, msgUpdatePresence, "invalid $updatePresence: "+err.Error())
 		return
 	}
 	maxPresence := rm.srv.settings().maxPresenceSize
 	now := time.Now().UnixMilli()
 
+	var refused error
+	defer func() {
+		if refused != nil { // after the unlock below
+			rm.logRefused(s, msgUpdatePresence, refused.Error())
+		}
+	}()
 	rm.mu.Lock()
-	defer rm.mu.Unlock()
+	defer rm.unlock()
 	if !s.joined {
 		return
 	}
 	merged, err := mergePresence(s.presence, in.Presence, maxPresence)
 	if err != nil {
+		refused = err
 		s.enqueue(encodeFrame(msgError, errorData{Message: err.Error()}, s.id, rm.id, s.user))
 		return
 	}
@@ -257,7 +332,7 @@ func (rm *Room) updatePresence(s *session, data json.RawMessage) {
 // sendOthers answers `$getOthers` once with every live session but the sender.
 func (rm *Room) sendOthers(s *session) {
 	rm.mu.Lock()
-	defer rm.mu.Unlock()
+	defer rm.unlock()
 	if !s.joined {
 		return
 	}
@@ -280,7 +355,7 @@ func (rm *Room) sendOthers(s *session) {
 func (rm *Room) event(s *session, f clientFrame) {
 	cfg := rm.srv.settings()
 	if strings.HasPrefix(f.Type, "$") {
-		rm.sendError(s, fmt.Sprintf("unknown message type %q", f.Type))
+		rm.sendError(s, f.Type, fmt.Sprintf("unknown message type %q", shortName(f.Type)))
 		return
 	}
 	ev := cfg.events[f.Type]
@@ -290,9 +365,9 @@ func (rm *Room) event(s *session, f clientFrame) {
 	if ev == nil {
 		switch {
 		case cfg.strictEvents:
-			rm.sendError(s, fmt.Sprintf("unknown event %q", f.Type))
+			rm.sendError(s, f.Type, fmt.Sprintf("unknown event %q", shortName(f.Type)))
 		case !validEventName(f.Type):
-			rm.sendError(s, fmt.Sprintf("invalid event name %q", f.Type))
+			rm.sendError(s, f.Type, fmt.Sprintf("invalid event name %q", shortName(f.Type)))
 		default:
 			rm.emit(s, []emission{{kind: KindBroadcast, name: f.Type, data: f.Data}})
 		}
@@ -302,7 +377,7 @@ func (rm *Room) event(s *session, f clientFrame) {
 		room: rm.id, session: s.id, user: s.user, nowMs: time.Now().UnixMilli(),
 	}, f.Data)
 	if err != nil {
-		rm.sendError(s, err.Error())
+		rm.sendError(s, f.Type, err.Error())
 		return
 	}
 	rm.emit(s, out)
@@ -316,7 +391,7 @@ func (rm *Room) emit(s *session, out []emission) {
 		frames[i] = encodeFrame(e.name, e.data, s.id, rm.id, s.user)
 	}
 	rm.mu.Lock()
-	defer rm.mu.Unlock()
+	defer rm.unlock()
 	if !s.joined {
 		return
 	}

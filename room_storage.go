@@ -115,7 +115,7 @@ func (rm *Room) recheckCorrupt(s *session) {
 			rm.sendDeltaLocked(s, store.Encode(), nil)
 		}
 	}
-	rm.mu.Unlock()
+	rm.unlock()
 
 	log := rm.logger()
 	if err != nil {

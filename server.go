@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -87,7 +88,7 @@ func newServer(dir string, s *settings, write fileWriter) (*Server, error) {
 			CheckOrigin: func(*http.Request) bool { return true },
 		},
 	}
-	srv.cfg.Store(s)
+	srv.setSettings(s)
 	if dir != "" {
 		if err := srv.openDir(); err != nil {
 			return nil, err
@@ -122,6 +123,16 @@ func (srv *Server) openDir() error {
 
 // settings returns the current compiled config.
 func (srv *Server) settings() *settings { return srv.cfg.Load() }
+
+// setSettings makes s the current config. The byte budget carries over when its size is
+// unchanged; a new size starts a new budget, and frames in flight at the swap count
+// against the old one until they are done.
+func (srv *Server) setSettings(s *settings) {
+	if old := srv.cfg.Load(); old != nil && old.budget.size == s.budget.size {
+		s.budget = old.budget
+	}
+	srv.cfg.Store(s)
+}
 
 // Event defines a custom event in Go (the seed's io.event): frames of this type are
 // validated against e.InputSchema and answered by e.Resolver. Names defined in the
@@ -161,15 +172,36 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Handle upgrades r and serves it as a session of room roomID, with the token from the
 // `token` query parameter. The socket is served in its own goroutine: Handle returns
 // once the upgrade is done. A bad room id or token is answered on the socket with
-// `$error` and close 3000, never by refusing the upgrade (the client would retry).
+// `$error` and close 3000, never by refusing the upgrade (the client would retry); so is
+// an Origin that allowed_origins does not list (close 4003).
 func (srv *Server) Handle(w http.ResponseWriter, r *http.Request, roomID string) error {
 	token := tokenFromQuery(r.URL.RawQuery)
-	conn, err := srv.upgrader.Upgrade(hijackWriter{w}, r, nil)
+	origin := r.Header.Get("Origin")
+	conn, err := srv.upgrader.Upgrade(hijackWriter{w}, r, upgradeHeader(w.Header()))
 	if err != nil {
 		return fmt.Errorf("upgrading: %w", err)
 	}
-	go srv.serveConn(conn, roomID, token)
+	go srv.serveConn(conn, roomID, token, origin)
 	return nil
+}
+
+// upgradeHeader is what handlers before this one (such as Caddy's header) set on the
+// response, for the 101 answer: without the headers the handshake itself sets and those
+// that describe a body.
+func upgradeHeader(h http.Header) http.Header {
+	out := h.Clone()
+	for k := range out {
+		switch http.CanonicalHeaderKey(k) {
+		case "Connection", "Upgrade", "Content-Length", "Content-Encoding",
+			"Transfer-Encoding", "Content-Type":
+			delete(out, k)
+		default:
+			if strings.HasPrefix(http.CanonicalHeaderKey(k), "Sec-Websocket-") {
+				delete(out, k)
+			}
+		}
+	}
+	return out
 }
 
 // hijackWriter exposes Hijack through http.NewResponseController, which unwraps writers
@@ -183,19 +215,25 @@ func (hw hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return http.NewResponseController(hw.ResponseWriter).Hijack()
 }
 
-// serveConn checks the room id and token, then runs the session.
-func (srv *Server) serveConn(conn *websocket.Conn, roomID, token string) {
+// serveConn checks the room id, the origin and the token, then runs the session.
+func (srv *Server) serveConn(conn *websocket.Conn, roomID, token, origin string) {
 	cfg := srv.settings()
 	if !srv.validRoom(roomID, cfg) {
 		if ce := cfg.logger.Check(zap.DebugLevel, "invalid room id"); ce != nil {
-			ce.Write(zap.Int("bytes", len(roomID)))
+			ce.Write(zap.String("room", shortName(roomID)), zap.Int("bytes", len(roomID)))
 		}
-		refuse(conn, roomID, "Invalid room id", cfg.writeTimeout)
+		refuse(conn, roomID, refuseRoomID, cfg.writeTimeout)
+		return
+	}
+	if !originAllowed(origin, cfg.origins) {
+		cfg.logger.Info("origin not allowed; closed with 4003", zap.String("room", roomID),
+			zap.String("origin", shortName(origin)))
+		refuse(conn, roomID, refuseOrigin, cfg.writeTimeout)
 		return
 	}
 	user, userID, err := srv.authorize(cfg, token, roomID)
 	if err != nil {
-		refuse(conn, roomID, "Not authorized", cfg.writeTimeout)
+		refuse(conn, roomID, refuseUnauthorized, cfg.writeTimeout)
 		return
 	}
 	srv.run(conn, roomID, user, userID, cfg)
@@ -237,6 +275,13 @@ func (srv *Server) run(conn *websocket.Conn, roomID string, user json.RawMessage
 ) {
 	s := newSession(srv, conn, roomID, user, userID, cfg)
 	rm, err := srv.join(roomID, s)
+	if errors.Is(err, errRoomFull) {
+		cfg.logger.Info("room full; closed with 4002", zap.String("room", roomID),
+			zap.Int("max_sessions_per_room", cfg.maxSessionsPerRoom))
+		s.close(0, "")
+		refuse(conn, roomID, refuseRoomFull, cfg.writeTimeout)
+		return
+	}
 	if err != nil {
 		s.close(CloseRestart, reasonRestart)
 		close(s.readDone)
@@ -250,6 +295,8 @@ func (srv *Server) run(conn *websocket.Conn, roomID string, user json.RawMessage
 	log.Debug("session joined")
 	go s.writePump(cfg.writeTimeout)
 	s.readPump(log)
+	<-s.writeDone
+	s.drain() // the session has left: nothing enqueues any more
 	log.Debug("session left")
 }
 
@@ -260,8 +307,9 @@ func (srv *Server) join(id string, s *session) (*Room, error) {
 		if err != nil {
 			return nil, err
 		}
-		if rm.add(s) {
-			return rm, nil
+		err = rm.add(s)
+		if !errors.Is(err, errRoomClosed) {
+			return rm, err
 		}
 		// The room was torn down between lookup and add; the next lookup makes a new one.
 	}

@@ -1,7 +1,9 @@
 package pluv
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,8 +15,18 @@ import (
 // closeGrace is how long a server-initiated close waits for the client's close reply.
 const closeGrace = 2 * time.Second
 
+// slowGrace is how long the write pump of a session closed as slow may try to send its
+// close frame before the socket is closed under it (a stalled client never reads it).
+const slowGrace = 500 * time.Millisecond
+
 // prioQueue is the size of the priority lane (`$pong` frames).
 const prioQueue = 4
+
+// queued is one frame in a session's queue.
+type queued struct {
+	b []byte
+	n int64 // bytes taken from the budget for it; 0 when it went to an empty queue
+}
 
 // session is one websocket in a room. Exactly two goroutines touch the socket: the read
 // pump (which also processes frames, in arrival order) and the write pump.
@@ -26,13 +38,23 @@ type session struct {
 	userID string
 	pong   []byte // this session's `$pong` frame, built once
 
-	queue chan []byte   // room frames, bounded
-	prio  chan []byte   // `$pong` frames, written before queued ones
-	done  chan struct{} // closed to stop the write pump
+	queue     chan queued   // room frames, bounded
+	prio      chan []byte   // `$pong` frames, written before queued ones
+	done      chan struct{} // closed to stop the write pump
+	ctx       context.Context
+	cancelCtx context.CancelFunc // ends ctx when the session closes
 	// readDone is closed when the read pump has ended.
 	readDone chan struct{}
 	// writeDone is closed when the write pump has ended and the socket is closed.
 	writeDone chan struct{}
+
+	// Transport limits, fixed when the session starts.
+	budget      *byteBudget
+	maxQueued   int64 // bytes
+	readLimit   int64
+	budgetWait  time.Duration
+	limiter     *rateLimiter // read pump only; nil: unlimited
+	queuedBytes atomic.Int64 // bytes of the frames in queue (and the one being written)
 
 	closeOnce   sync.Once
 	closeCode   int // written before done is closed; 0 sends no close frame
@@ -43,6 +65,7 @@ type session struct {
 	// Guarded by the room's mu.
 	room          *Room
 	joined        bool
+	slow          bool            // the queue overflowed; the room drops it on unlock
 	presence      json.RawMessage // nil: null
 	presenceTimer int64           // epoch ms; 0: null
 	storageSent   bool            // `$storageReceived` was queued
@@ -54,24 +77,80 @@ func newSession(srv *Server, conn *websocket.Conn, roomID string, user json.RawM
 ) *session {
 	s := &session{
 		id: newSessionID(), conn: conn, srv: srv, user: user, userID: userID,
-		queue:     make(chan []byte, max(cfg.sendQueue, 1)),
-		prio:      make(chan []byte, prioQueue),
-		done:      make(chan struct{}),
-		readDone:  make(chan struct{}),
-		writeDone: make(chan struct{}),
+		queue:      make(chan queued, max(cfg.sendQueue, 1)),
+		prio:       make(chan []byte, prioQueue),
+		done:       make(chan struct{}),
+		readDone:   make(chan struct{}),
+		writeDone:  make(chan struct{}),
+		budget:     cfg.budget,
+		maxQueued:  cfg.sendQueueBytes,
+		readLimit:  cfg.readLimit(),
+		budgetWait: cfg.writeTimeout,
+		limiter:    newRateLimiter(cfg.ratePerSecond, cfg.rateBurst),
 	}
+	s.ctx, s.cancelCtx = context.WithCancel(context.Background())
 	s.pong = encodeFrame(msgPong, emptyObject, s.id, roomID, user)
 	s.lastPing.Store(time.Now().UnixNano())
-	conn.SetReadLimit(cfg.readLimit())
+	conn.SetReadLimit(s.readLimit)
 	return s
 }
 
-// enqueue queues a frame without blocking; a full queue closes the session as slow.
+// enqueue queues a frame without blocking. Callers hold the room's mu. A queue that is
+// full (in frames or bytes), or a backlog whose next frame does not fit the instance
+// budget, marks the session slow: it is closed at once, and the room takes it out and
+// tells the others when it releases its lock. A frame to an empty queue always goes in,
+// uncounted by the budget, so a session that keeps up is never closed for another's
+// backlog.
 func (s *session) enqueue(b []byte) {
+	if s.slow {
+		return
+	}
+	size := int64(len(b))
+	backlog := s.queuedBytes.Load()
+	var taken int64
+	if backlog > 0 {
+		if backlog+size > s.maxQueued {
+			s.overflow("send_queue_bytes")
+			return
+		}
+		if !s.budget.tryTake(size) {
+			s.overflow("max_bytes_in_flight")
+			return
+		}
+		taken = size
+	}
+	s.queuedBytes.Add(size)
 	select {
-	case s.queue <- b:
+	case s.queue <- queued{b: b, n: taken}:
 	default:
-		s.close(CloseSlow, reasonSlow)
+		s.queuedBytes.Add(-size)
+		s.budget.release(taken)
+		s.overflow("send_queue")
+	}
+}
+
+// overflow closes a slow session with 1013 and hands it to its room for removal; the
+// socket is closed under the write pump after slowGrace in case it is stuck in a write.
+// Callers hold the room's mu.
+func (s *session) overflow(limit string) {
+	s.slow = true
+	s.room.slow = append(s.room.slow, slowSession{s: s, limit: limit,
+		queued: s.queuedBytes.Load()})
+	s.close(CloseSlow, reasonSlow)
+	time.AfterFunc(slowGrace, func() { _ = s.conn.Close() })
+}
+
+// drain releases the budget of frames left in the queue. Call it only once the session
+// has left its room (nothing enqueues any more) and the write pump has ended.
+func (s *session) drain() {
+	for {
+		select {
+		case q := <-s.queue:
+			s.queuedBytes.Add(-int64(len(q.b)))
+			s.budget.release(q.n)
+		default:
+			return
+		}
 	}
 }
 
@@ -90,6 +169,7 @@ func (s *session) close(code int, reason string) {
 	s.closeOnce.Do(func() {
 		s.closeCode, s.closeReason = code, reason
 		close(s.done)
+		s.cancelCtx()
 	})
 }
 
@@ -99,20 +179,44 @@ func (s *session) stale(now time.Time, timeout time.Duration) bool {
 }
 
 // readPump reads and processes frames until the socket fails, then leaves the room.
+// Each frame's buffer is taken from the budget while the frame is read and processed.
 func (s *session) readPump(log *zap.Logger) {
 	defer close(s.readDone)
 	defer s.close(0, "")
 	for {
-		typ, b, err := s.conn.ReadMessage()
+		typ, r, err := s.conn.NextReader()
+		var b []byte
+		var held int64
+		if err == nil {
+			b, held, err = readFrame(s.ctx, r, s.budget, s.readLimit, s.budgetWait)
+		}
 		if err != nil {
-			if ce := log.Check(zap.DebugLevel, "session read ended"); ce != nil {
-				ce.Write(zap.Error(err))
-			}
+			s.readFailed(log, err)
 			break
 		}
 		s.handleSafely(log, typ, b)
+		s.budget.release(held)
 	}
 	s.room.leave(s)
+}
+
+// readFailed logs why the read pump ends; a frame past the read limit has been answered
+// with close 1009 by the websocket library, and a session that waited too long for
+// budget is closed with 1013.
+func (s *session) readFailed(log *zap.Logger, err error) {
+	switch {
+	case errors.Is(err, websocket.ErrReadLimit):
+		log.Info("frame past the read limit; closed with 1009",
+			zap.Int64("limit", s.readLimit))
+	case errors.Is(err, context.DeadlineExceeded):
+		log.Info("no budget for an incoming frame; closed with 1013", zap.Error(err),
+			zap.Int64("in_flight", s.budget.used.Load()))
+		s.close(CloseSlow, reasonBusy)
+	default:
+		if ce := log.Check(zap.DebugLevel, "session read ended"); ce != nil {
+			ce.Write(zap.Error(err))
+		}
+	}
 }
 
 // handleSafely processes one frame; a panic (say, in an event resolver written in Go)
@@ -122,7 +226,7 @@ func (s *session) handleSafely(log *zap.Logger, typ int, b []byte) {
 		if v := recover(); v != nil {
 			log.Error("recovered panic while handling a frame",
 				zap.Any("panic", v), zap.Stack("stack"))
-			s.room.sendError(s, "internal error")
+			s.room.sendError(s, "", "internal error")
 		}
 	}()
 	s.room.handle(s, typ, b)
@@ -134,20 +238,30 @@ func (s *session) writePump(writeTimeout time.Duration) {
 	defer close(s.writeDone)
 	defer s.conn.Close()
 	for {
-		var b []byte
+		var q queued
+		counted := false // q came from the queue: its bytes are released after the write
 		select {
-		case b = <-s.prio:
+		case <-s.done:
+			s.sendClose(writeTimeout)
+			return
+		case q.b = <-s.prio:
 		default:
 			select {
-			case b = <-s.prio:
-			case b = <-s.queue:
+			case q.b = <-s.prio:
+			case q = <-s.queue:
+				counted = true
 			case <-s.done:
 				s.sendClose(writeTimeout)
 				return
 			}
 		}
 		_ = s.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-		if err := s.conn.WriteMessage(websocket.TextMessage, b); err != nil {
+		err := s.conn.WriteMessage(websocket.TextMessage, q.b)
+		if counted {
+			s.queuedBytes.Add(-int64(len(q.b)))
+			s.budget.release(q.n)
+		}
+		if err != nil {
 			s.close(0, "")
 			return
 		}
@@ -172,17 +286,33 @@ func (s *session) sendClose(writeTimeout time.Duration) {
 	}
 }
 
-// refuse answers a socket that may not join: `$error` with message, then close 3000.
-// It blocks for at most the write timeout plus the close grace.
-func refuse(conn *websocket.Conn, room, message string, writeTimeout time.Duration) {
+// refusal is how a socket that may not join is answered: `$error` with message, then
+// a final close.
+type refusal struct {
+	message string
+	code    int
+	reason  string
+}
+
+// The refusals (PROTOCOL.md §8.3, §9.1, §15.8).
+var (
+	refuseUnauthorized = refusal{"Not authorized", CloseUnauthorized, reasonUnauthorized}
+	refuseRoomID       = refusal{"Invalid room id", CloseUnauthorized, reasonUnauthorized}
+	refuseRoomFull     = refusal{"Room is full", CloseRoomFull, reasonRoomFull}
+	refuseOrigin       = refusal{"Origin not allowed", CloseOriginNotAllowed, reasonOrigin}
+)
+
+// refuse answers a socket that may not join with rf. It blocks for at most the write
+// timeout plus the close grace.
+func refuse(conn *websocket.Conn, room string, rf refusal, writeTimeout time.Duration) {
 	defer conn.Close()
-	frame := encodeFrame(msgError, errorData{Message: message}, "", room, nil)
+	frame := encodeFrame(msgError, errorData{Message: rf.message}, "", room, nil)
 	deadline := time.Now().Add(writeTimeout)
 	_ = conn.SetWriteDeadline(deadline)
 	if conn.WriteMessage(websocket.TextMessage, frame) != nil {
 		return
 	}
-	msg := websocket.FormatCloseMessage(CloseUnauthorized, reasonUnauthorized)
+	msg := websocket.FormatCloseMessage(rf.code, rf.reason)
 	if conn.WriteControl(websocket.CloseMessage, msg, deadline) != nil {
 		return
 	}

@@ -11,9 +11,10 @@ import (
 // TestJoinDuringBroadcasts: sessions joining while the room is busy broadcasting still get
 // `$registered` before any broadcast (the strict client flags anything else), then the
 // whole handshake. The burst stays below the send queue (256 frames): a sender of a longer
-// burst of echoed events may be closed as slow (1013), by design.
+// burst of echoed events may be closed as slow (1013), by design. The rate limit is raised
+// above the burst (the default, 100/s with a burst of 200, would drop some of it).
 func TestJoinDuringBroadcasts(t *testing.T) {
-	r := startRoom(t, authBlock)
+	r := startRoom(t, authBlock, "rate_limit 1000 1000")
 	ann := r.user("ann", "ann", nil)
 
 	var wg sync.WaitGroup
@@ -46,9 +47,10 @@ func TestJoinDuringBroadcasts(t *testing.T) {
 // TestJoinDuringEdits: sessions joining while another types get a `$storageReceived`
 // snapshot and then every later delta, never a `$storageUpdated` before the snapshot, and
 // end with the same document as the typist and as a late joiner. A session there from the
-// start gets one delta per keystroke; the typist gets none of its own.
+// start gets one delta per keystroke; the typist gets none of its own. The keystrokes go
+// out as fast as the socket takes them, so the rate limit is raised above their number.
 func TestJoinDuringEdits(t *testing.T) {
-	r := startRoom(t, authBlock)
+	r := startRoom(t, authBlock, "rate_limit 1000 1000")
 	ann := r.dial("ann", pluvtest.Options{
 		Token:  userToken(t, r.id, "ann", ""),
 		Update: textInsert(11, 0, "text", "a"),

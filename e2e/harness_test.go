@@ -34,6 +34,8 @@ type caddyConfig struct {
 	Port int
 	// LogFile, when set, receives Caddy's logs (JSON lines, level INFO) instead of stderr.
 	LogFile string
+	// LogLevel, when set with LogFile, replaces its level (e.g. DEBUG).
+	LogLevel string
 }
 
 // caddyServer is a running in-process Caddy.
@@ -134,6 +136,9 @@ func caddyfileFor(t testing.TB, cfg caddyConfig, port int) string {
 
 	if cfg.LogFile != "" {
 		level, output = "INFO", "file "+cfg.LogFile
+		if cfg.LogLevel != "" {
+			level = cfg.LogLevel
+		}
 	}
 
 	var b strings.Builder

@@ -16,10 +16,13 @@ const interopSecret = "interop-test-secret"
 // interopSite is the site block: an authenticated pluv endpoint storing rooms in dir. The send
 // queue is raised from 256 frames because the scripts make 2,000 edits in about a second, and
 // on a loaded machine the Node reader falls that far behind and gets dropped as slow (1013).
+// The rate limit is raised for the same reason: the default (100 a second, bursts of 200)
+// is far below a script's edits.
 func interopSite(dir string) string {
 	return fmt.Sprintf(`pluv {
 	storage_dir %s
 	send_queue 8192
+	rate_limit 100000 100000
 	auth {
 		secret %s
 		user {
