@@ -30,11 +30,7 @@ if [[ -z ${PLUV_SECRET:-} ]]; then
 	echo "demo.sh: PLUV_SECRET not set; using the demo secret (fine for a local demo only)"
 fi
 
-if [[ ! -f js/node_modules/.package-lock.json ||
-	js/package-lock.json -nt js/node_modules/.package-lock.json ]]; then
-	echo "demo.sh: installing the pinned npm packages (npm ci)"
-	npm ci --prefix js --no-audit --no-fund
-fi
+./scripts/npm-ci
 
 node js/build-demo.mjs
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project from a clean clone: it installs the pinned Node packages the
-# interop and differential tests use, makes sure Redis answers, then runs the Go tests with the
-# race detector. Extra arguments go to `go test` (e.g. ./test.sh -run Presence ./...).
+# interop and differential tests use, makes sure a Redis server answers on 127.0.0.1:6379
+# (starting one without persistence if none does; see scripts/ensure-redis), then runs the Go
+# tests with the race detector. Extra arguments go to `go test` (e.g. ./test.sh -run Presence ./...).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -10,13 +11,7 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	exit 1
 fi
 
-# Reinstall only when the lockfile changed since the last install.
-stamp=js/node_modules/.package-lock.json
-if [ ! -f "$stamp" ] || ! cmp -s js/package-lock.json "$stamp.src" 2>/dev/null; then
-	npm ci --prefix js --no-audit --no-fund --loglevel=error
-	cp js/package-lock.json "$stamp.src"
-fi
-
+./scripts/npm-ci
 ./scripts/ensure-redis
 
 go vet ./...
