@@ -143,7 +143,8 @@ type pooledServer struct{ srv *Server }
 // Destruct is called by Caddy when the last handler using the server is cleaned up. Its
 // sessions get 1012 (the clients come back) when Caddy exits or when another pluv
 // handler is still served (the handler was replaced, e.g. its storage_dir changed),
-// otherwise the final 4001.
+// otherwise the final 4001. Not handled: telling a replaced handler from one removed
+// among others, so a dropped handler's clients get 1012 and keep retrying its route.
 func (p pooledServer) Destruct() error {
 	code, reason := CloseHandlerRemoved, reasonHandlerRemoved
 	switch {

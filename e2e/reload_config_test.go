@@ -135,8 +135,9 @@ func TestReloadReplacedHandler(t *testing.T) {
 }
 
 // sharedSites is a Caddyfile for s with two pluv handlers, /a/ and /b/, each with its own
-// extra subdirectives, on storage_dir dir (empty: none).
-func sharedSites(t *testing.T, s *caddyServer, dir, a, b string) string {
+// extra subdirectives, on storage_dir dir (empty: none); with port, /b/ is in a second
+// site on that port.
+func sharedSites(t *testing.T, s *caddyServer, dir, a, b string, port int) string {
 	t.Helper()
 
 	block := func(path, extra string) string {
@@ -148,7 +149,11 @@ func sharedSites(t *testing.T, s *caddyServer, dir, a, b string) string {
 			path, sd, extra)
 	}
 
-	return caddyfileFor(t, caddyConfig{Site: block("a", a) + block("b", b)}, s.Port)
+	if port == 0 {
+		return caddyfileFor(t, caddyConfig{Site: block("a", a) + block("b", b)}, s.Port)
+	}
+	return caddyfileFor(t, caddyConfig{Site: block("a", a)}, s.Port) +
+		fmt.Sprintf("\nhttp://127.0.0.1:%d {\n%s}\n", port, block("b", b))
 }
 
 // TestSharedRegistryConfig (attack report F2): two pluv handlers of one config that share
@@ -165,17 +170,20 @@ func TestSharedRegistryConfig(t *testing.T) {
 	cases := []struct {
 		name string
 		dir  string
+		port int // of a second site holding /b/; 0: one site
 		want []string
 	}{
-		{"one storage_dir", dir, []string{"storage_dir " + dir, "auth", "own storage_dir"}},
-		{"no storage_dir and one name", "", []string{`name ""`, "auth", "own name"}},
+		{"one storage_dir", dir, 0, []string{"storage_dir " + dir, "auth", "own storage_dir"}},
+		{"two sites without storage_dir or name", "", freePort(t),
+			[]string{`name ""`, "auth", "own name"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := s.loadCaddyfile(sharedSites(t, s, tc.dir, authBlock, other))
+			err := s.loadCaddyfile(sharedSites(t, s, tc.dir, authBlock, other, tc.port))
 			if err == nil {
 				t.Fatal("a config with two configs on one registry was loaded")
 			}
+			t.Logf("caddy says: %v", err)
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not say %q", err, w)
@@ -190,7 +198,7 @@ func TestSharedRegistryConfig(t *testing.T) {
 
 	// Identical configs share the registry: a client of /b/ meets ann, who joined before
 	// the reload, and one of /a/.
-	if err := s.loadCaddyfile(sharedSites(t, s, dir, authBlock, authBlock)); err != nil {
+	if err := s.loadCaddyfile(sharedSites(t, s, dir, authBlock, authBlock, 0)); err != nil {
 		t.Fatal(err)
 	}
 	if info := ann.Closed(); info != nil {

@@ -7,7 +7,7 @@ import (
 )
 
 // TestReloadKeepsSessions: a config reload with the same storage_dir keeps the rooms and
-// their sockets, and the new settings apply to them (last provision wins).
+// their sockets, and the new settings apply to them (the newest accepted config wins).
 func TestReloadKeepsSessions(t *testing.T) {
 	dir := t.TempDir()
 	s := startCaddyConfig(t, caddyConfig{Site: pluvSite(t, dir, authBlock)})
