@@ -1,12 +1,17 @@
 package e2e
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
@@ -26,6 +31,45 @@ func (s *caddyServer) loadCaddyfile(caddyfile string) error {
 	}
 
 	return caddy.Load(cfgJSON, true)
+}
+
+// dialAfterReload is [pluvtest.MustDial] that dials again when the connection is dropped
+// before the handshake: just after a reload Linux may have queued it on the old config's
+// listening socket (Caddy binds each config's own with SO_REUSEPORT and closes the old
+// one in the background), which resets it. The real client reconnects then too.
+func dialAfterReload(t *testing.T, url string, o pluvtest.Options) *pluvtest.Client {
+	t.Helper()
+
+	o.T = t
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		var c *pluvtest.Client
+		c, err = pluvtest.Dial(ctx, url, o)
+		cancel()
+		if err == nil {
+			return c
+		}
+		if !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, syscall.ECONNRESET) {
+			break
+		}
+		t.Logf("dialing again after a reset: %v", err)
+	}
+	t.Fatalf("pluvtest: %v", err)
+
+	return nil
+}
+
+// userAfterReload is [room.user] through [dialAfterReload].
+func (r *room) userAfterReload(t *testing.T, name, id string) *pluvtest.Client {
+	t.Helper()
+
+	c := dialAfterReload(t, r.url(r.id), pluvtest.Options{
+		Name: name, Token: userToken(t, r.id, id, ""),
+	})
+	c.Handshake()
+
+	return c
 }
 
 // uncreatableDir is a storage_dir that cannot be created: its parent is a file.
@@ -89,7 +133,7 @@ func TestRejectedReloadChangesNothing(t *testing.T) {
 			}
 
 			// Auth: a socket without a token is still refused.
-			expectRefused(t, r.dial("anon", pluvtest.Options{}), "")
+			expectRefused(t, dialAfterReload(t, r.url(r.id), pluvtest.Options{Name: "anon"}), "")
 
 			// Events: undefined names are still refused, defined ones still work.
 			if err := ann.Send("customThing", map[string]any{}); err != nil {
@@ -128,7 +172,7 @@ func TestReloadReplacedHandler(t *testing.T) {
 	info := ann.AwaitClose()
 	mustEqual(t, "close code", info.Code, 1012)
 	mustEqual(t, "close reason", info.Text, "Handler replaced.")
-	again := r.user("ann again", "ann", nil)
+	again := r.userAfterReload(t, "ann again", "ann")
 	if info := again.Closed(); info != nil {
 		t.Fatalf("the new handler closed the returning client: %+v", *info)
 	}
@@ -194,7 +238,7 @@ func TestSharedRegistryConfig(t *testing.T) {
 			}
 		})
 	}
-	expectRefused(t, r.dial("anon", pluvtest.Options{}), "")
+	expectRefused(t, dialAfterReload(t, r.url(r.id), pluvtest.Options{Name: "anon"}), "")
 
 	// Identical configs share the registry: a client of /b/ meets ann, who joined before
 	// the reload, and one of /a/.
@@ -206,7 +250,7 @@ func TestSharedRegistryConfig(t *testing.T) {
 	}
 	for _, path := range []string{"a", "b"} {
 		u := s.WS + "/" + path + "/?room=" + r.id
-		c := pluvtest.MustDial(t, u, pluvtest.Options{
+		c := dialAfterReload(t, u, pluvtest.Options{
 			Name: path, Token: userToken(t, r.id, "user-"+path, ""),
 		})
 		c.Handshake()

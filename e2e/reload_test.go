@@ -39,7 +39,7 @@ func TestReloadKeepsSessions(t *testing.T) {
 		}
 	}
 
-	cy := r.user("cy", "cy", nil)
+	cy := r.userAfterReload(t, "cy", "cy")
 	if o := cy.Others(); len(o) != 2 {
 		t.Fatalf("after the reload a newcomer sees %v, want ann and bob", o)
 	}
