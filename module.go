@@ -23,8 +23,11 @@ func init() {
 type Handler struct {
 	Config
 
-	srv    *Server  // the pooled registry; nil until Provision got it
-	inst   *install // this handler's config load's use of srv
+	// srv is the pooled registry, set by Provision and kept after Cleanup: Caddy cleans
+	// up a replaced config while its server may still serve requests, which then meet a
+	// live registry or a closed one (1012) instead of a nil pointer.
+	srv    *Server
+	inst   *install // this handler's config load's use of srv; nil after Cleanup
 	logger *zap.Logger
 }
 
@@ -129,7 +132,7 @@ func (h *Handler) Cleanup() error {
 		return nil
 	}
 	in := h.inst
-	h.srv, h.inst = nil, nil
+	h.inst = nil
 	return in.release()
 }
 

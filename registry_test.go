@@ -3,10 +3,14 @@ package pluv
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/caddyserver/caddy/v2"
 )
@@ -238,4 +242,32 @@ func TestSharedConfigAcrossLoads(t *testing.T) {
 		t.Fatal("the newer load's config (no auth) is not the live one")
 	}
 	l.unload(t)
+}
+
+// TestRequestAfterCleanup: Caddy cleans up a replaced config's handlers before its server
+// has finished the requests in flight; an upgrade served by a cleaned-up handler whose
+// registry is gone is closed with 1012 (the client comes back), not a panic.
+func TestRequestAfterCleanup(t *testing.T) {
+	l, err := provisionLoad(t, Config{Name: t.Name(), Room: "late"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := l.handlers[0]
+	l.unload(t)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := context.WithValue(r.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer())
+		_ = h.ServeHTTP(w, r.WithContext(ctx), nil)
+	}))
+	defer ts.Close()
+
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	_, _, err = ws.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != CloseRestart {
+		t.Fatalf("socket ended with %v, want close %d", err, CloseRestart)
+	}
 }
