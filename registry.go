@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/caddyserver/caddy/v2"
 )
 
@@ -109,8 +111,9 @@ func (in *install) release() error {
 		if installs[in.key] == in {
 			delete(installs, in.key)
 		}
-		if in.prev != nil {
-			in.srv.cfg.CompareAndSwap(in.settings, in.prev)
+		if in.prev != nil && in.srv.cfg.CompareAndSwap(in.settings, in.prev) {
+			in.prev.logger.Info("config not loaded: the running pluv settings stay",
+				zap.String("registry", in.key.pool))
 		}
 	}
 	installsMu.Unlock()
