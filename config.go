@@ -35,7 +35,8 @@ const (
 // Config is the configuration of a [Server]; the Caddy handler's JSON has the same fields.
 type Config struct {
 	// Name keys the shared room registry when there is no storage_dir: handlers with the
-	// same name (default empty) share rooms. Unused with storage_dir.
+	// same name (default empty) share rooms, so in one config they must have the same
+	// settings. Unused with storage_dir.
 	Name string `json:"name,omitempty"`
 	// Room is the placeholder that yields the room id. Default:
 	// {http.request.uri.query.room}. Only the Caddy handler uses it.
@@ -45,7 +46,9 @@ type Config struct {
 	// StorageDir is the directory room files are kept in; a room's state is read when
 	// the room is created, written every FlushInterval while it changes and when it is
 	// torn down. The directory is created (0700) if missing and locked against a second
-	// server. Empty keeps state in memory only (lost when the room empties).
+	// server. Handlers with the same directory share rooms, so in one config they must
+	// have the same settings. Empty keeps state in memory only (lost when the room
+	// empties).
 	StorageDir string `json:"storage_dir,omitempty"`
 	// FlushInterval is how often a room with unsaved changes is written to its file, so a
 	// crash loses at most this much editing (plus the write time). Default 2s; it cannot

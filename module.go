@@ -18,18 +18,16 @@ func init() {
 	caddy.RegisterModule(Handler{})
 }
 
-// servers holds the room registries, keyed by canonical storage directory (or
-// "pluv:<name>" without one), so rooms and their sockets outlive config reloads and two
-// registries never write the same directory.
-var servers = caddy.NewUsagePool()
-
 // Handler is the http.handlers.pluv module: it serves pluv.io rooms over websockets.
 // Requests that are not websocket upgrades go to the next handler.
 type Handler struct {
 	Config
 
-	srv    *Server // the pooled registry; nil until Provision got it
-	key    string  // its pool key
+	// srv is the pooled registry, set by Provision and kept after Cleanup: Caddy cleans
+	// up a replaced config while its server may still serve requests, which then meet a
+	// live registry or a closed one (1012) instead of a nil pointer.
+	srv    *Server
+	inst   *install // this handler's config load's use of srv; nil after Cleanup
 	logger *zap.Logger
 }
 
@@ -42,8 +40,9 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 }
 
 // Provision fills in defaults, resolves the auth secret, compiles the config and
-// acquires the shared registry, to which the compiled config is handed (last provision
-// wins).
+// acquires the shared registry, to which the compiled config is handed: the last config
+// load wins, and Cleanup takes it back if Caddy rejects that load. Two handlers of one
+// load on one registry must have the same config (they share rooms).
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	if h.Room == "" {
@@ -70,14 +69,15 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	val, _, err := servers.LoadOrNew(key, func() (caddy.Destructor, error) {
-		return newServer(dir, s, nil)
-	})
+	shared, err := h.Config.sharedConfig()
 	if err != nil {
-		return fmt.Errorf("loading room registry: %w", err)
+		return err
 	}
-	h.srv, h.key = val.(*Server), key
-	h.srv.setSettings(s)
+	in, err := acquire(ctx, key, dir, shared, s)
+	if err != nil {
+		return err
+	}
+	h.srv, h.inst = in.srv, in
 	return nil
 }
 
@@ -124,17 +124,16 @@ func (h *Handler) Validate() error {
 	return nil
 }
 
-// Cleanup releases the registry reference Provision took; the registry closes its
-// sockets when the last reference goes.
+// Cleanup releases the registry reference Provision took, putting back the settings its
+// config load replaced if that load's are still the registry's (Caddy rejected it); the
+// registry closes its sockets when the last reference goes.
 func (h *Handler) Cleanup() error {
-	if h.srv == nil {
+	if h.inst == nil {
 		return nil
 	}
-	h.srv = nil
-	if _, err := servers.Delete(h.key); err != nil {
-		return fmt.Errorf("releasing room registry: %w", err)
-	}
-	return nil
+	in := h.inst
+	h.inst = nil
+	return in.release()
 }
 
 // ServeHTTP upgrades websocket requests and hands the socket to the registry; other
@@ -163,5 +162,4 @@ var (
 	_ caddy.Validator             = (*Handler)(nil)
 	_ caddy.CleanerUpper          = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
-	_ caddy.Destructor            = (*Server)(nil)
 )

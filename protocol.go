@@ -37,11 +37,14 @@ const (
 	CloseUnauthorized = 3000
 	// CloseEvicted is sent to a session removed by [Room.Evict] or [Room.EvictAll].
 	CloseEvicted = 4000
-	// CloseHandlerRemoved is sent when the config that served the room is unloaded.
+	// CloseHandlerRemoved is sent when a config without any pluv handler replaces the one
+	// that served the room.
 	CloseHandlerRemoved = 4001
 	// CloseStale is sent to a session that stopped pinging (the client reconnects).
 	CloseStale = 1011
-	// CloseRestart is sent on server shutdown (the client reconnects).
+	// CloseRestart is sent on server shutdown, and when a config whose pluv handlers use
+	// another registry (e.g. another storage_dir) replaces the room's (the client
+	// reconnects).
 	CloseRestart = 1012
 	// CloseSlow is sent to a session whose send queue overflowed, that waited too long
 	// for max_bytes_in_flight, or that sent a storage update over its rate limit (the
@@ -66,6 +69,7 @@ const (
 	reasonHandlerRemoved = "Handler removed."
 	reasonStale          = "WebSocket broken."
 	reasonRestart        = "Server restarting."
+	reasonReplaced       = "Handler replaced."
 	reasonSlow           = "Too slow."
 	reasonBusy           = "Server busy."
 	reasonRoomFull       = "Room full."

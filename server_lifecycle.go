@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-
-	"github.com/caddyserver/caddy/v2"
 )
 
 // janitor collects stale sessions and empty rooms until the server stops.
@@ -52,18 +50,6 @@ func (srv *Server) collect() {
 // sockets until ctx is done.
 func (srv *Server) Close(ctx context.Context) error {
 	return srv.shutdown(ctx, CloseRestart, reasonRestart)
-}
-
-// Destruct is called by Caddy when the last handler using this server is unloaded: on
-// exit sockets get 1012 (the clients come back), otherwise a final 4001.
-func (srv *Server) Destruct() error {
-	code, reason := CloseHandlerRemoved, reasonHandlerRemoved
-	if caddy.Exiting() {
-		code, reason = CloseRestart, reasonRestart
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return srv.shutdown(ctx, code, reason)
 }
 
 // shutdown closes every session with code, saves every room (and retries, once, the
