@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -208,6 +210,7 @@ func (s *session) readFailed(log *zap.Logger, err error) {
 	case errors.Is(err, websocket.ErrReadLimit):
 		log.Info("frame past the read limit; closed with 1009",
 			zap.Int64("limit", s.readLimit))
+		lingerAfterClose(s.conn.UnderlyingConn(), closeGrace)
 	case errors.Is(err, context.DeadlineExceeded):
 		log.Info("no budget for an incoming frame; closed with 1013", zap.Error(err),
 			zap.Int64("in_flight", s.budget.used.Load()))
@@ -217,6 +220,15 @@ func (s *session) readFailed(log *zap.Logger, err error) {
 			ce.Write(zap.Error(err))
 		}
 	}
+}
+
+// lingerAfterClose reads and drops what the client is still sending, until it closes or
+// for at most d, so that closing a socket with unread data (the rest of an oversized
+// frame) does not reset it: a reset can discard the close frame before the client reads
+// it, turning a final 1009 into a retryable 1006.
+func lingerAfterClose(conn net.Conn, d time.Duration) {
+	_ = conn.SetReadDeadline(time.Now().Add(d))
+	_, _ = io.Copy(io.Discard, conn)
 }
 
 // handleSafely processes one frame; a panic (say, in an event resolver written in Go)

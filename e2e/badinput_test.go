@@ -116,7 +116,10 @@ func (b *badRoom) run(t *testing.T, tc badCase) {
 	}
 
 	errsBefore := c.Count(pluvtest.TypeError)
-	if err := tc.attack(c); err != nil {
+	// A case that ends in a close may see its own write fail: the server can close (and
+	// the client answer the close) before the last fragment of an oversized frame is out.
+	// The close code checked below is what the case is about.
+	if err := tc.attack(c); err != nil && tc.close == 0 {
 		t.Fatalf("attack: %v", err)
 	}
 

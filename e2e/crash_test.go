@@ -81,9 +81,11 @@ func TestCrashKill9(t *testing.T) {
 	began := time.Now()
 	dir := t.TempDir()
 	// The writers type far faster than people (hundreds of edits a second): lift the
-	// per-session rate limit, which would otherwise close them before the kill.
+	// per-session rate limit, which would otherwise close them before the kill, and give
+	// each a send queue deep enough for the others' edits it reads only between its own
+	// bursts (on a loaded machine the default 256 filled and the server closed it, 1013).
 	site := pluvSite(t, dir, authBlock, "flush_interval "+crashFlush.String(),
-		"rate_limit off")
+		"rate_limit off", "send_queue 8192")
 	first := startCaddyProc(t, bin, site)
 	secondRefused(t, bin, site, dir)
 
