@@ -18,7 +18,7 @@ const (
 	DefaultMaxStorageSize  = 31457280
 	DefaultMaxPending      = 4 << 20
 	DefaultPingTimeout     = 30 * time.Second
-	DefaultSendQueue       = 256
+	DefaultSendQueue       = 1024
 	DefaultWriteTimeout    = 10 * time.Second
 	DefaultFlushInterval   = 2 * time.Second
 )
@@ -67,7 +67,7 @@ type Config struct {
 	// 1011 (the client reconnects). Default 30s.
 	PingTimeout caddy.Duration `json:"ping_timeout,omitempty"`
 	// SendQueue is the number of frames queued per session; a session whose queue is
-	// full is closed with 1013 (the client reconnects). Default 256.
+	// full is closed with 1013 (the client reconnects). Default 1024.
 	SendQueue int `json:"send_queue,omitempty"`
 	// WriteTimeout bounds each socket write. Default 10s.
 	WriteTimeout caddy.Duration `json:"write_timeout,omitempty"`
