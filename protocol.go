@@ -89,8 +89,13 @@ func validEventName(name string) bool {
 	return len(name) <= maxNameLength && nameRE.MatchString(name)
 }
 
-// roomIDRE is the room id rule of PROTOCOL.md §9.1.
-var roomIDRE = regexp.MustCompile(`(?i)^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$`)
+// roomIDRE is the room id rule of PROTOCOL.md §9.1, ASCII only: the rule's
+// case-insensitive flag is spelt out, since Go's (?i) also lets the Kelvin sign (U+212A)
+// match k and the long s (U+017F) match s.
+var roomIDRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?$`)
+
+// roomIDRule says what a valid room id is, for refusals.
+const roomIDRule = "letters, digits, '-' and '_', starting and ending with a letter or digit"
 
 // validRoomID reports whether id is a room id no longer than maxLen bytes.
 func validRoomID(id string, maxLen int) bool {

@@ -80,6 +80,12 @@ func tokenCases() []badCase {
 		room("10000 characters", strings.Repeat("a", 10000)),
 		room("control characters", "a\r\nb\x00c"),
 		room("markup", "<script>alert(1)</script>"),
+		room("dot dot", ".."),
+		room("slash", "a/b"),
+		room("NUL", "a\x00b"),
+		room("Kelvin sign folding to k", "\u212a"),
+		room("zero width space", "a\u200bb"),
+		room("one past max_room_id_length", strings.Repeat("a", 101)),
 	}
 }
 
