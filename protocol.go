@@ -78,6 +78,9 @@ const (
 	reasonRateResync     = "Rate limit exceeded; reconnect."
 )
 
+// maxNumberLength caps a number literal in client JSON (frames and token claims).
+const maxNumberLength = 100
+
 // maxNameLength caps relayed and configured event names.
 const maxNameLength = 128
 

@@ -302,6 +302,17 @@ var (
 	refuseOrigin       = refusal{"Origin not allowed", CloseOriginNotAllowed, reasonOrigin}
 )
 
+// refuseToken is the refusal for a token that failed verification: "Not authorized",
+// plus what is wrong with its content when that is known.
+func refuseToken(err error) refusal {
+	rf := refuseUnauthorized
+	var te *tokenError
+	if errors.As(err, &te) {
+		rf.message += ": " + te.msg
+	}
+	return rf
+}
+
 // refuse answers a socket that may not join with rf. It blocks for at most the write
 // timeout plus the close grace.
 func refuse(conn *websocket.Conn, room string, rf refusal, writeTimeout time.Duration) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -22,7 +23,7 @@ func init() {
 
 // TokenHandler is the http.handlers.pluv_token module: the auth endpoint of the pluv
 // client (PROTOCOL.md §1.2). It answers every request it gets with 200 and the bare
-// token as text/plain, 401 when there is no user id, or 400 and the reason for a bad room
+// token as text/plain, 401 when the user id is empty or blank, or 400 and the reason for a bad room
 // id.
 type TokenHandler struct {
 	// Secret signs (or encrypts) the tokens; it must equal the pluv handler's auth
@@ -113,7 +114,7 @@ func (th *TokenHandler) ServeHTTP(w http.ResponseWriter, r *http.Request,
 		repl = caddy.NewReplacer()
 	}
 	id := repl.ReplaceAll(th.UserID, "")
-	if id == "" {
+	if strings.TrimSpace(id) == "" {
 		return caddyhttp.Error(http.StatusUnauthorized, errors.New("no user id"))
 	}
 	room := repl.ReplaceAll(th.Room, "")

@@ -37,11 +37,39 @@ func tokenCases() []badCase {
 	room := func(name, id string) badCase {
 		return badCase{name: "room id " + name, room: id, want: "Invalid room id", log: logRoomID}
 	}
+	// claim mints both formats with one claim replaced; want is the exact `$error`.
+	claim := func(name, key string, val any, want string) []badCase {
+		spec := func(room string) tokenSpec {
+			return tokenSpec{room: room, user: mallory, set: map[string]any{key: val}}
+		}
+		return []badCase{
+			{name: "token " + name + " HS256", want: want, log: logToken,
+				token: func(t testing.TB, r string) string { return hs256(t, spec(r)) }},
+			{name: "token " + name + " JWE", want: want, log: logToken,
+				token: func(t testing.TB, r string) string { return pluvJWE(t, spec(r)) }},
+		}
+	}
 	old := func(room string) tokenSpec {
 		return tokenSpec{room: room, user: mallory, age: time.Hour, life: time.Minute}
 	}
 
-	return []badCase{
+	notNumber := func(c string) string { return "Not authorized: claim " + c + " is not a number" }
+	outOfRange := func(c string) string { return "Not authorized: claim " + c + " is out of range" }
+	blank := "Not authorized: user id is blank"
+	claims := [][]badCase{
+		claim("exp numeric string", "exp", "99999999999", notNumber("exp")),
+		claim("exp bool", "exp", true, notNumber("exp")),
+		claim("exp 1e999999", "exp", json.Number("1e999999"), outOfRange("exp")),
+		claim("exp of 200 digits", "exp", json.Number(strings.Repeat("9", 200)),
+			outOfRange("exp")),
+		claim("iat string", "iat", "now", notNumber("iat")),
+		claim("nbf bool", "nbf", false, notNumber("nbf")),
+		claim("nbf huge", "nbf", 1e300, outOfRange("nbf")),
+		claim("empty user id", "user", map[string]any{"id": ""}, blank),
+		claim("blank user id", "user", map[string]any{"id": " \t "}, blank),
+	}
+
+	cases := []badCase{
 		bad("none", func(testing.TB, string) string { return "" }),
 		bad("garbage", func(testing.TB, string) string { return "eyJnYXJiYWdl.x.y" }),
 		bad("expired HS256", func(t testing.TB, r string) string { return hs256(t, old(r)) }),
@@ -87,6 +115,11 @@ func tokenCases() []badCase {
 		room("zero width space", "a\u200bb"),
 		room("one past max_room_id_length", strings.Repeat("a", 101)),
 	}
+	for _, c := range claims {
+		cases = append(cases, c...)
+	}
+
+	return cases
 }
 
 // frameCases are malformed frames, wrong envelope types and `data` of every JSON kind.
