@@ -207,7 +207,7 @@ func (a *authenticator) parseUser(raw json.RawMessage) (json.RawMessage, string,
 		return nil, "", errors.New("user is not an object")
 	}
 	if a.userSchema != nil {
-		parsed, err := a.userSchema.validate(raw)
+		parsed, err := a.userSchema.validate(raw, "user")
 		if err != nil {
 			return nil, "", fmt.Errorf("user: %w", err)
 		}

@@ -119,7 +119,8 @@ var emptyObject = json.RawMessage(`{}`)
 
 // decodeFrame parses a client text frame: a JSON object whose `type` is a string and whose
 // `data` is an object, an array or null; a missing `data` becomes `{}` (§1.4). Other keys
-// are ignored, so nothing a client adds can reach an envelope.
+// are ignored, so nothing a client adds can reach an envelope. A frame past the limits of
+// [checkJSONLimits] is refused with its type set.
 func decodeFrame(b []byte) (clientFrame, error) {
 	var f clientFrame
 	b = bytes.TrimSpace(b)
@@ -139,6 +140,9 @@ func decodeFrame(b []byte) (clientFrame, error) {
 	}
 	if err := json.Unmarshal(rawType, &f.Type); err != nil {
 		return f, fmt.Errorf("%w: %w", errBadFrame, err)
+	}
+	if err := checkJSONLimits(b); err != nil {
+		return f, err
 	}
 	data, ok := fields["data"]
 	if !ok {

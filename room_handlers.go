@@ -44,7 +44,7 @@ func (rm *Room) handle(s *session, typ int, b []byte) {
 		return
 	}
 	if err != nil {
-		rm.sendError(s, "", fmt.Sprintf("%v (%d bytes)", err, len(b)))
+		rm.sendError(s, f.Type, fmt.Sprintf("%v (%d bytes)", err, len(b)))
 		return
 	}
 	if ce := rm.srv.settings().logger.Check(zap.DebugLevel, "frame"); ce != nil {

@@ -238,9 +238,21 @@ func fieldCases() []badCase {
 				mustEqual(t, "room", f.Room, b.r.id)
 			}},
 		refused("event input too long", send("SEND",
-			map[string]any{"message": strings.Repeat("m", 21)}), "message"),
+			map[string]any{"message": strings.Repeat("m", 21)}),
+			"data.message: longer than 20 characters"),
 		refused("event input wrong type", send("SEND", map[string]any{"message": 5}),
-			"message"),
+			"data.message: expected string, got number"),
+		refused("event input 1e999999", raw(`{"type":"SEND","data":{"message":1e999999}}`),
+			"input refused: data.message: number 1e999999 out of range"),
+		refused("event input of 100000 digits", raw(`{"type":"SEND","data":{"message":`+
+			strings.Repeat("9", 100000)+`}}`),
+			"input refused: data.message: number of 100000 characters (limit 100)"),
+		refused("relayed data 33 levels deep", raw(`{"type":"x","data":`+
+			strings.Repeat("[", 33)+strings.Repeat("]", 33)+`}`),
+			"…: nested deeper than 32 levels"), // the path is cut to 64 characters
+		refused("presence number of 200 digits", raw(`{"type":"$updatePresence",`+
+			`"data":{"presence":{"x":`+strings.Repeat("1", 200)+`}}}`),
+			"input refused: data.presence.x: number of 200 characters"),
 		refused("event name of 200 characters", send(strings.Repeat("e", 200),
 			map[string]any{}), "invalid event name"),
 		refused("event name with a dollar", send("$custom", map[string]any{}),
