@@ -24,6 +24,11 @@ const (
 var errStorageUnavailable = errors.New("storage unavailable: the room's saved state " +
 	"could not be read")
 
+// errInitialized refuses a second `$initializeSession`: it comes once per socket (§4.1),
+// and each would encode the whole document and broadcast `$userJoined`.
+var errInitialized = errors.New("session already initialized: $initializeSession " +
+	"comes once per socket")
+
 // errBinaryFrame refuses binary frames: pluv speaks JSON text only (§1.4).
 var errBinaryFrame = errors.New("binary frames are not supported")
 
@@ -176,6 +181,12 @@ func (rm *Room) initialize(s *session, data json.RawMessage) {
 	if !s.joined {
 		return
 	}
+	if s.initialized {
+		errs = append(errs[:0], errInitialized.Error())
+		s.enqueue(encodeFrame(msgError, errorData{Message: errs[0]}, s.id, rm.id, s.user))
+		return
+	}
+	s.initialized = true
 	if !isJSONNull(in.Presence) {
 		p, err := mergePresence(nil, in.Presence, maxPresence)
 		if err != nil {

@@ -69,6 +69,7 @@ type session struct {
 	presence      json.RawMessage // nil: null
 	presenceTimer int64           // epoch ms; 0: null
 	storageSent   bool            // `$storageReceived` was queued
+	initialized   bool            // `$initializeSession` was handled
 }
 
 // newSession wraps an upgraded socket.

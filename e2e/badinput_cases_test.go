@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -202,6 +203,11 @@ func fieldCases() []badCase {
 		{name: "initial presence over 512 bytes", manual: pluvtest.StepInitialize,
 			attack: initialize(`{"type":"$initializeSession","data":{"presence":{"big":"` +
 				big + `"},"update":""}}`), want: "presence too large", log: logRefused},
+		{name: "repeated $initializeSession", attack: raw(`{"type":"$initializeSession",` +
+			`"data":{"presence":{"again":1},"update":""}}`),
+			want: "session already initialized", log: logRefused, check: noPresenceFrom},
+		refused("presence patch of 10000 keys", raw(`{"type":"$updatePresence",`+
+			`"data":{"presence":{`+manyKeys(10000)+`}}}`), "presence too large"),
 		refused("update number", storage(5), "invalid $updateStorage"),
 		refused("update not base64", storage("!!!not base64!!!"), "decoding update"),
 		refused("update past max_storage_size",
@@ -258,6 +264,16 @@ func fieldCases() []badCase {
 		refused("event name with a dollar", send("$custom", map[string]any{}),
 			"unknown message type"),
 	}
+}
+
+// manyKeys is the members of a JSON object with n keys.
+func manyKeys(n int) string {
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf(`"k%d":0`, i)
+	}
+
+	return strings.Join(keys, ",")
 }
 
 // noPresenceFrom fails if bob got a `$presenceUpdated` from c.
