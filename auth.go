@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +17,15 @@ const tokenLeeway = 15 * time.Second
 
 // errUnauthorized is wrapped by every token verification failure.
 var errUnauthorized = errors.New("not authorized")
+
+// tokenError is a token refusal whose message names what is wrong with the token's
+// content; it is safe and useful to show the client.
+type tokenError struct{ msg string }
+
+func (e *tokenError) Error() string { return e.msg }
+
+// maxClaimTime is the latest exp, iat or nbf accepted: 9999-12-31T23:59:59Z.
+const maxClaimTime = 253402300799
 
 // authenticator verifies the tokens of one config (§8, §15.1–2).
 type authenticator struct {
@@ -56,6 +66,40 @@ type verifiedClaims struct {
 	Room string          `json:"room"`
 	User json.RawMessage `json:"user"`
 	jwt.RegisteredClaims
+}
+
+// UnmarshalJSON refuses time claims that are not JSON numbers of a sane size before
+// decoding: the JWT library would read a numeric string as a number and a huge number as
+// a time outside int64.
+func (c *verifiedClaims) UnmarshalJSON(b []byte) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return err
+	}
+	for _, name := range []string{"exp", "iat", "nbf"} {
+		if raw, ok := fields[name]; ok {
+			if err := checkTimeClaim(name, raw); err != nil {
+				return err
+			}
+		}
+	}
+	type plain verifiedClaims // without this method
+	return json.Unmarshal(b, (*plain)(c))
+}
+
+// checkTimeClaim accepts null (absent) or a number of seconds from 0 to maxClaimTime.
+func checkTimeClaim(name string, raw json.RawMessage) error {
+	if string(raw) == "null" {
+		return nil
+	}
+	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
+		return &tokenError{"claim " + name + " is not a number"}
+	}
+	v, err := strconv.ParseFloat(string(raw), 64)
+	if len(raw) > maxNumberLength || err != nil || v < 0 || v > maxClaimTime {
+		return &tokenError{"claim " + name + " is out of range"}
+	}
+	return nil
 }
 
 // verify checks token for room and returns the session user (compact JSON) and its id.
@@ -163,7 +207,7 @@ func (a *authenticator) parseUser(raw json.RawMessage) (json.RawMessage, string,
 		return nil, "", errors.New("user is not an object")
 	}
 	if a.userSchema != nil {
-		parsed, err := a.userSchema.validate(raw)
+		parsed, err := a.userSchema.validate(raw, "user")
 		if err != nil {
 			return nil, "", fmt.Errorf("user: %w", err)
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -253,5 +254,70 @@ func TestCreateTokenClaims(t *testing.T) {
 		`"exp":1718060000,"jti":"`
 	if !strings.HasPrefix(string(plain), want) {
 		t.Fatalf("claims %s, want prefix %s", plain, want)
+	}
+}
+
+// TestVerifyTokenClaimTypes: exp, iat and nbf must be JSON numbers of a sane size and the
+// user id must not be blank, in both formats; the refusal says which claim is wrong.
+func TestVerifyTokenClaimTypes(t *testing.T) {
+	now := time.Unix(1_718_000_000, 0)
+	claims := func(key string, val any) jwt.MapClaims {
+		c := jwt.MapClaims{"room": "r", "user": map[string]any{"id": "u1"},
+			"iat": now.Unix() - 60, "exp": now.Unix() + 3600}
+		if key == "user" {
+			c[key] = map[string]any{"id": val}
+		} else {
+			c[key] = val
+		}
+		return c
+	}
+	tests := []struct {
+		name string
+		key  string
+		val  any
+		want string
+	}{
+		{"exp numeric string", "exp", fmt.Sprint(now.Unix() + 3600), "exp is not a number"},
+		{"exp string", "exp", "tomorrow", "exp is not a number"},
+		{"exp bool", "exp", true, "exp is not a number"},
+		{"exp object", "exp", map[string]any{}, "exp is not a number"},
+		{"exp huge", "exp", 1e300, "exp is out of range"},
+		{"exp past float64", "exp", json.Number("1e999999"), "exp is out of range"},
+		{"exp long literal", "exp", json.Number("1" + strings.Repeat("0", 200)),
+			"exp is out of range"},
+		{"exp negative", "exp", -1e300, "exp is out of range"},
+		{"iat string", "iat", "yesterday", "iat is not a number"},
+		{"iat bool", "iat", false, "iat is not a number"},
+		{"iat huge", "iat", 1e19, "iat is out of range"},
+		{"nbf string", "nbf", "1", "nbf is not a number"},
+		{"nbf bool", "nbf", true, "nbf is not a number"},
+		{"nbf huge", "nbf", json.Number("9e99999"), "nbf is out of range"},
+		{"user id empty", "user", "", "user id is blank"},
+		{"user id spaces", "user", "   ", "user id is blank"},
+		{"user id whitespace", "user", "\t\n\u00a0", "user id is blank"},
+	}
+	a, err := newAuthenticator(testSecret, true, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.now = func() time.Time { return now }
+	for _, tt := range tests {
+		for _, format := range []string{FormatJWT, FormatJWE} {
+			t.Run(tt.name+" "+format, func(t *testing.T) {
+				c := claims(tt.key, tt.val)
+				tok := jweOf(t, testSecret, c)
+				if format == FormatJWT {
+					tok = signed(t, jwt.SigningMethodHS256, []byte(testSecret), c)
+				}
+				_, _, err := a.verify(tok, "r")
+				if !errors.Is(err, errUnauthorized) {
+					t.Fatalf("err = %v, want errUnauthorized", err)
+				}
+				var te *tokenError
+				if !errors.As(err, &te) || !strings.Contains(te.Error(), tt.want) {
+					t.Fatalf("err = %v, want a tokenError about %q", err, tt.want)
+				}
+			})
+		}
 	}
 }

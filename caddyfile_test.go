@@ -166,6 +166,7 @@ func TestUnmarshalTokenCaddyfile(t *testing.T) {
 		user name {http.request.header.X-Name}
 		user team blue
 		room {http.request.uri.query.r}
+		max_room_id_length 64
 		max_age 10m
 		format jwe
 	}`
@@ -175,7 +176,8 @@ func TestUnmarshalTokenCaddyfile(t *testing.T) {
 	got, _ := json.Marshal(th)
 	want := `{"secret":"{env.PLUV_SECRET}","user_id":"{http.request.header.X-User}",` +
 		`"user":[{"name":"name","value":"{http.request.header.X-Name}"},{"name":"team",` +
-		`"value":"blue"}],"room":"{http.request.uri.query.r}","max_age":600000000000,` +
+		`"value":"blue"}],"room":"{http.request.uri.query.r}","max_room_id_length":64,` +
+		`"max_age":600000000000,` +
 		`"format":"jwe"}`
 	if string(got) != want {
 		t.Fatalf("got  %s\nwant %s", got, want)

@@ -13,12 +13,12 @@ import (
 // Defaults of [Config] (PROTOCOL.md §13).
 const (
 	DefaultRoom            = "{http.request.uri.query.room}"
-	DefaultMaxRoomIDLength = 128
+	DefaultMaxRoomIDLength = 100
 	DefaultMaxPresenceSize = 512
 	DefaultMaxStorageSize  = 31457280
 	DefaultMaxPending      = 4 << 20
 	DefaultPingTimeout     = 30 * time.Second
-	DefaultSendQueue       = 256
+	DefaultSendQueue       = 1024
 	DefaultWriteTimeout    = 10 * time.Second
 	DefaultFlushInterval   = 2 * time.Second
 )
@@ -41,7 +41,8 @@ type Config struct {
 	// Room is the placeholder that yields the room id. Default:
 	// {http.request.uri.query.room}. Only the Caddy handler uses it.
 	Room string `json:"room,omitempty"`
-	// MaxRoomIDLength caps the room id, in bytes. Default 128.
+	// MaxRoomIDLength caps the room id, in bytes. Default 100; with StorageDir at most
+	// 125, so that the file name of any room fits 255 bytes.
 	MaxRoomIDLength int `json:"max_room_id_length,omitempty"`
 	// StorageDir is the directory room files are kept in; a room's state is read when
 	// the room is created, written every FlushInterval while it changes and when it is
@@ -67,7 +68,7 @@ type Config struct {
 	// 1011 (the client reconnects). Default 30s.
 	PingTimeout caddy.Duration `json:"ping_timeout,omitempty"`
 	// SendQueue is the number of frames queued per session; a session whose queue is
-	// full is closed with 1013 (the client reconnects). Default 256.
+	// full is closed with 1013 (the client reconnects). Default 1024.
 	SendQueue int `json:"send_queue,omitempty"`
 	// WriteTimeout bounds each socket write. Default 10s.
 	WriteTimeout caddy.Duration `json:"write_timeout,omitempty"`
@@ -186,6 +187,11 @@ func (c Config) compile() (*settings, error) {
 	if s.maxRoomIDLength < 0 || s.maxStorageSize < 8 || s.maxPending < 0 ||
 		s.pingTimeout < 0 || s.sendQueue < 0 || s.writeTimeout < 0 || s.flushInterval < 0 {
 		return nil, errors.New("negative or too small limit")
+	}
+	if c.StorageDir != "" && s.maxRoomIDLength > maxStoredRoomIDLength {
+		return nil, fmt.Errorf("max_room_id_length %d: with storage_dir it must be at most "+
+			"%d, so that a room's file name fits %d bytes", s.maxRoomIDLength,
+			maxStoredRoomIDLength, maxFileNameLength)
 	}
 	if err := c.compileTransport(s); err != nil {
 		return nil, err

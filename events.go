@@ -228,7 +228,7 @@ func (ev *eventDef) run(ctx context.Context, ec eventContext, data json.RawMessa
 	[]emission, error,
 ) {
 	if ev.input != nil {
-		valid, err := ev.input.validate(data)
+		valid, err := ev.input.validate(data, "data")
 		if err != nil {
 			return nil, err
 		}

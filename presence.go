@@ -79,6 +79,7 @@ func presenceMembers(raw json.RawMessage) ([]presenceMember, error) {
 		return nil, errPresenceNotObject
 	}
 	var members []presenceMember
+	index := map[string]int{} // key → position in members
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -93,7 +94,12 @@ func presenceMembers(raw json.RawMessage) ([]presenceMember, error) {
 		if err := json.Compact(&buf, val); err != nil {
 			return nil, fmt.Errorf("compacting presence value: %w", err)
 		}
-		members = mergeMembers(members, []presenceMember{{key: key, val: buf.Bytes()}})
+		if i, ok := index[key]; ok {
+			members[i].val = buf.Bytes()
+			continue
+		}
+		index[key] = len(members)
+		members = append(members, presenceMember{key: key, val: buf.Bytes()})
 	}
 	return members, nil
 }

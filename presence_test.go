@@ -3,6 +3,8 @@ package pluv
 import (
 	"encoding/json"
 	"errors"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -58,4 +60,51 @@ func TestMergePresence(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMergePresenceManyKeysLinear: a patch of many keys (within a frame's size) is split
+// in allocation linear in its size; building an index per key was quadratic.
+func TestMergePresenceManyKeysLinear(t *testing.T) {
+	patch := manyKeysPatch(20000)
+	var err error
+	allocs := allocBytes(func() { _, err = mergePresence(nil, patch, 0) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if limit := uint64(400 * len(patch)); allocs > limit {
+		t.Fatalf("merging %d bytes allocated %d bytes, want at most %d", len(patch), allocs,
+			limit)
+	}
+}
+
+// allocBytes returns the bytes f allocates on the heap.
+func allocBytes(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+func BenchmarkMergePresenceManyKeys(b *testing.B) {
+	patch := manyKeysPatch(5000)
+	for b.Loop() {
+		if _, err := mergePresence(nil, patch, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// manyKeysPatch is a presence patch of n keys.
+func manyKeysPatch(n int) json.RawMessage {
+	var sb strings.Builder
+	sb.WriteByte('{')
+	for i := range n {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(`"k` + strconv.Itoa(i) + `":0`)
+	}
+	sb.WriteByte('}')
+	return json.RawMessage(sb.String())
 }

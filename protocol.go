@@ -78,6 +78,9 @@ const (
 	reasonRateResync     = "Rate limit exceeded; reconnect."
 )
 
+// maxNumberLength caps a number literal in client JSON (frames and token claims).
+const maxNumberLength = 100
+
 // maxNameLength caps relayed and configured event names.
 const maxNameLength = 128
 
@@ -89,8 +92,13 @@ func validEventName(name string) bool {
 	return len(name) <= maxNameLength && nameRE.MatchString(name)
 }
 
-// roomIDRE is the room id rule of PROTOCOL.md §9.1.
-var roomIDRE = regexp.MustCompile(`(?i)^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$`)
+// roomIDRE is the room id rule of PROTOCOL.md §9.1, ASCII only: the rule's
+// case-insensitive flag is spelt out, since Go's (?i) also lets the Kelvin sign (U+212A)
+// match k and the long s (U+017F) match s.
+var roomIDRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?$`)
+
+// roomIDRule says what a valid room id is, for refusals.
+const roomIDRule = "letters, digits, '-' and '_', starting and ending with a letter or digit"
 
 // validRoomID reports whether id is a room id no longer than maxLen bytes.
 func validRoomID(id string, maxLen int) bool {
@@ -111,7 +119,8 @@ var emptyObject = json.RawMessage(`{}`)
 
 // decodeFrame parses a client text frame: a JSON object whose `type` is a string and whose
 // `data` is an object, an array or null; a missing `data` becomes `{}` (§1.4). Other keys
-// are ignored, so nothing a client adds can reach an envelope.
+// are ignored, so nothing a client adds can reach an envelope. A frame past the limits of
+// [checkJSONLimits] is refused with its type set.
 func decodeFrame(b []byte) (clientFrame, error) {
 	var f clientFrame
 	b = bytes.TrimSpace(b)
@@ -131,6 +140,9 @@ func decodeFrame(b []byte) (clientFrame, error) {
 	}
 	if err := json.Unmarshal(rawType, &f.Type); err != nil {
 		return f, fmt.Errorf("%w: %w", errBadFrame, err)
+	}
+	if err := checkJSONLimits(b); err != nil {
+		return f, err
 	}
 	data, ok := fields["data"]
 	if !ok {

@@ -143,11 +143,14 @@ func TestValidRoomID(t *testing.T) {
 	}{
 		{"a", true}, {"my-room", true}, {"My_Room-2", true}, {"0", true},
 		{"", false}, {"-a", false}, {"a-", false}, {"_a", false}, {"a b", false},
-		{"../x", false}, {"a.b", false}, {"é", false}, {strings.Repeat("a", 128), true},
-		{strings.Repeat("a", 129), false}, {"a\n", false},
+		{"../x", false}, {"a.b", false}, {"é", false}, {strings.Repeat("a", 100), true},
+		{strings.Repeat("a", 101), false}, {"a\n", false}, {"..", false}, {"/", false},
+		{"a/b", false}, {"a\x00", false}, {strings.Repeat("a", 10000), false},
+		// Unicode case folding: the Kelvin sign folds to k, the long s to s.
+		{"\u212a", false}, {"a\u017fb", false}, {"ａ", false}, {"a\u200bb", false},
 	}
 	for _, tt := range tests {
-		if got := validRoomID(tt.id, 128); got != tt.want {
+		if got := validRoomID(tt.id, DefaultMaxRoomIDLength); got != tt.want {
 			t.Errorf("validRoomID(%q) = %v, want %v", tt.id, got, tt.want)
 		}
 	}

@@ -256,7 +256,7 @@ func (rm *Room) Register(conn *websocket.Conn, token string) error {
 	cfg := rm.srv.settings()
 	user, userID, err := rm.srv.authorize(cfg, token, rm.id)
 	if err != nil {
-		go refuse(conn, rm.id, refuseUnauthorized, cfg.writeTimeout)
+		go refuse(conn, rm.id, refuseToken(err), cfg.writeTimeout)
 		return err
 	}
 	go rm.srv.run(conn, rm.id, user, userID, cfg)

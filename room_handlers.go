@@ -24,6 +24,11 @@ const (
 var errStorageUnavailable = errors.New("storage unavailable: the room's saved state " +
 	"could not be read")
 
+// errInitialized refuses a second `$initializeSession`: it comes once per socket (§4.1),
+// and each would encode the whole document and broadcast `$userJoined`.
+var errInitialized = errors.New("session already initialized: $initializeSession " +
+	"comes once per socket")
+
 // errBinaryFrame refuses binary frames: pluv speaks JSON text only (§1.4).
 var errBinaryFrame = errors.New("binary frames are not supported")
 
@@ -44,7 +49,7 @@ func (rm *Room) handle(s *session, typ int, b []byte) {
 		return
 	}
 	if err != nil {
-		rm.sendError(s, "", fmt.Sprintf("%v (%d bytes)", err, len(b)))
+		rm.sendError(s, f.Type, fmt.Sprintf("%v (%d bytes)", err, len(b)))
 		return
 	}
 	if ce := rm.srv.settings().logger.Check(zap.DebugLevel, "frame"); ce != nil {
@@ -176,6 +181,12 @@ func (rm *Room) initialize(s *session, data json.RawMessage) {
 	if !s.joined {
 		return
 	}
+	if s.initialized {
+		errs = append(errs[:0], errInitialized.Error())
+		s.enqueue(encodeFrame(msgError, errorData{Message: errs[0]}, s.id, rm.id, s.user))
+		return
+	}
+	s.initialized = true
 	if !isJSONNull(in.Presence) {
 		p, err := mergePresence(nil, in.Presence, maxPresence)
 		if err != nil {

@@ -5,16 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 )
-
-// printer renders validator messages in English.
-var printer = message.NewPrinter(language.English)
 
 // Field is one property of an inline schema (event input or auth user). Fields compile to
 // a JSON Schema object whose properties are required unless Optional is set.
@@ -189,15 +188,16 @@ func loadSchemaFile(path string) (*schema, error) {
 }
 
 // validate parses raw, drops the keys the schema does not list (like zod's default
-// strip), validates the rest and returns it as compact JSON.
-func (sc *schema) validate(raw json.RawMessage) (json.RawMessage, error) {
+// strip), validates the rest and returns it as compact JSON; root names the value in
+// error messages (data, user).
+func (sc *schema) validate(raw json.RawMessage, root string) (json.RawMessage, error) {
 	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
-		return nil, fmt.Errorf("decoding input: %w", err)
+		return nil, fmt.Errorf("%s: not valid JSON", root)
 	}
 	v = stripUnknown(sc.doc, v, 0)
 	if err := sc.compiled.Validate(v); err != nil {
-		return nil, validationMessage(err)
+		return nil, validationMessage(err, root)
 	}
 	out, err := marshalCompact(v)
 	if err != nil {
@@ -250,18 +250,22 @@ func stripUnknown(sch, v any, depth int) any {
 	return v
 }
 
-// validationMessage turns a validator error into one readable line per failed leaf.
-func validationMessage(err error) error {
+// maxSchemaErrors is how many failures a validation error lists.
+const maxSchemaErrors = 3
+
+// validationMessage turns a validator error into one short plain-English line: the first
+// few failed leaves, sorted, each as `<path>: <what is wrong>`, with root naming the
+// value (data, user). It never includes schema locations.
+func validationMessage(err error, root string) error {
 	var ve *jsonschema.ValidationError
 	if !errors.As(err, &ve) {
-		return err
+		return fmt.Errorf("%s: does not match the schema", root)
 	}
 	var lines []string
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
 		if len(e.Causes) == 0 {
-			at := "/" + strings.Join(e.InstanceLocation, "/")
-			lines = append(lines, fmt.Sprintf("at '%s': %s", at, e.ErrorKind.LocalizedString(printer)))
+			lines = append(lines, leafMessages(root, e)...)
 			return
 		}
 		for _, c := range e.Causes {
@@ -269,5 +273,91 @@ func validationMessage(err error) error {
 		}
 	}
 	walk(ve)
+	sort.Strings(lines)
+	if n := len(lines) - maxSchemaErrors; n > 0 {
+		lines = append(lines[:maxSchemaErrors], fmt.Sprintf("and %d more", n))
+	}
 	return errors.New(strings.Join(lines, "; "))
+}
+
+// leafMessages describes one failed check; a check on several properties gives one line
+// per property.
+func leafMessages(root string, e *jsonschema.ValidationError) []string {
+	at := instancePath(root, e.InstanceLocation)
+	var msg string
+	switch k := e.ErrorKind.(type) {
+	case *kind.Required:
+		out := make([]string, 0, len(k.Missing))
+		for _, p := range k.Missing {
+			out = append(out, instancePath(at, []string{p})+": required")
+		}
+		return out
+	case *kind.AdditionalProperties:
+		out := make([]string, 0, len(k.Properties))
+		for _, p := range k.Properties {
+			out = append(out, instancePath(at, []string{p})+": not allowed")
+		}
+		return out
+	case *kind.Type:
+		msg = fmt.Sprintf("expected %s, got %s", strings.Join(k.Want, " or "), k.Got)
+	case *kind.MinLength:
+		msg = fmt.Sprintf("shorter than %d characters", k.Want)
+	case *kind.MaxLength:
+		msg = fmt.Sprintf("longer than %d characters", k.Want)
+	case *kind.MinItems:
+		msg = fmt.Sprintf("fewer than %d items", k.Want)
+	case *kind.MaxItems:
+		msg = fmt.Sprintf("more than %d items", k.Want)
+	case *kind.Minimum:
+		msg = "less than " + ratString(k.Want)
+	case *kind.Maximum:
+		msg = "more than " + ratString(k.Want)
+	case *kind.ExclusiveMinimum:
+		msg = "not more than " + ratString(k.Want)
+	case *kind.ExclusiveMaximum:
+		msg = "not less than " + ratString(k.Want)
+	case *kind.MultipleOf:
+		msg = "not a multiple of " + ratString(k.Want)
+	case *kind.Enum, *kind.Const:
+		msg = "not one of the allowed values"
+	case *kind.Pattern:
+		msg = "does not match the required pattern"
+	case *kind.Format:
+		msg = "not a valid " + k.Want
+	case *kind.FalseSchema:
+		msg = "not allowed"
+	default:
+		msg = "does not match the schema"
+	}
+	return []string{at + ": " + msg}
+}
+
+// instancePath appends location to base: identifier-like keys after a dot, numbers as
+// [i], other keys quoted in brackets.
+func instancePath(base string, location []string) string {
+	var sb strings.Builder
+	sb.WriteString(base)
+	for _, p := range location {
+		switch {
+		case p != "" && strings.Trim(p, "0123456789") == "":
+			sb.WriteString("[" + p + "]")
+		case nameRE.MatchString(p):
+			sb.WriteString("." + p)
+		default:
+			sb.WriteString("[" + strconv.Quote(shortName(p)) + "]")
+		}
+	}
+	return sb.String()
+}
+
+// ratString renders a schema bound as a plain number.
+func ratString(r *big.Rat) string {
+	if r == nil {
+		return "the limit"
+	}
+	if r.IsInt() {
+		return r.Num().String()
+	}
+	f, _ := r.Float64()
+	return strconv.FormatFloat(f, 'g', -1, 64)
 }

@@ -233,7 +233,7 @@ func (srv *Server) serveConn(conn *websocket.Conn, roomID, token, origin string)
 	}
 	user, userID, err := srv.authorize(cfg, token, roomID)
 	if err != nil {
-		refuse(conn, roomID, refuseUnauthorized, cfg.writeTimeout)
+		refuse(conn, roomID, refuseToken(err), cfg.writeTimeout)
 		return
 	}
 	srv.run(conn, roomID, user, userID, cfg)

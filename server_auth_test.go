@@ -166,7 +166,8 @@ func TestEvents(t *testing.T) {
 		t.Fatalf("ACK = %s", f.raw)
 	}
 	a.send("SEND_MESSAGE", map[string]any{"message": strings.Repeat("x", 11)})
-	if e := a.expect(msgError); !strings.Contains(string(e.Data), "/message") {
+	e := a.expect(msgError)
+	if !strings.Contains(string(e.Data), `"data.message: longer than 10 characters"`) {
 		t.Fatalf("validation $error = %s", e.raw)
 	}
 	a.send("UNDEFINED", map[string]any{})

@@ -71,6 +71,7 @@ type session struct {
 	presence      json.RawMessage // nil: null
 	presenceTimer int64           // epoch ms; 0: null
 	storageSent   bool            // `$storageReceived` was queued
+	initialized   bool            // `$initializeSession` was handled
 }
 
 // newSession wraps an upgraded socket.
@@ -313,6 +314,17 @@ var (
 	refuseRoomFull     = refusal{"Room is full", CloseRoomFull, reasonRoomFull}
 	refuseOrigin       = refusal{"Origin not allowed", CloseOriginNotAllowed, reasonOrigin}
 )
+
+// refuseToken is the refusal for a token that failed verification: "Not authorized",
+// plus what is wrong with its content when that is known.
+func refuseToken(err error) refusal {
+	rf := refuseUnauthorized
+	var te *tokenError
+	if errors.As(err, &te) {
+		rf.message += ": " + te.msg
+	}
+	return rf
+}
 
 // refuse answers a socket that may not join with rf. It blocks for at most the write
 // timeout plus the close grace.

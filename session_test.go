@@ -90,3 +90,21 @@ func TestRoomWaitsForPendingWrite(t *testing.T) {
 		t.Fatalf("room loaded %x, want the written %x", rm.store.Encode(), saved)
 	}
 }
+
+// TestInitializeOnce: `$initializeSession` is once per socket (§4.1); a repeat, which
+// would encode the whole document and broadcast `$userJoined` again, gets `$error`.
+func TestInitializeOnce(t *testing.T) {
+	_, base := startServer(t, Config{})
+	a := dial(t, base, "r", "")
+	a.join(nil, nil)
+	b := dial(t, base, "r", "")
+	b.join(nil, nil)
+	a.expect(msgUserJoined)
+	for range 3 {
+		b.send(msgInitializeSession, map[string]any{"update": ""})
+		if e := b.expect(msgError); !strings.Contains(string(e.Data), "already initialized") {
+			t.Fatalf("repeat $initializeSession: %s", e.raw)
+		}
+	}
+	marker(t, b, a) // a saw no second $userJoined
+}

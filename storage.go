@@ -15,6 +15,10 @@ const roomFileExt = ".yjs"
 // maxFileNameLength is the longest file name common file systems accept.
 const maxFileNameLength = 255
 
+// maxStoredRoomIDLength is the longest room id whose file name always fits: a valid id
+// takes at most two bytes per character (`_` and capitals are escaped) plus the extension.
+const maxStoredRoomIDLength = (maxFileNameLength - len(roomFileExt)) / 2
+
 // errNameTooLong is returned when a room id's file name would not fit a directory entry.
 var errNameTooLong = errors.New("room file name too long")
 

@@ -125,6 +125,9 @@ func checkUser(u any) (json.RawMessage, string, error) {
 	if err := json.Unmarshal(obj["id"], &id); err != nil {
 		return nil, "", errors.New("user has no string id")
 	}
+	if strings.TrimSpace(id) == "" {
+		return nil, "", &tokenError{"user id is blank"}
+	}
 	if utf16Len(id) > maxUserIDLength {
 		return nil, "", fmt.Errorf("user id longer than %d characters", maxUserIDLength)
 	}

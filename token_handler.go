@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -22,7 +23,8 @@ func init() {
 
 // TokenHandler is the http.handlers.pluv_token module: the auth endpoint of the pluv
 // client (PROTOCOL.md §1.2). It answers every request it gets with 200 and the bare
-// token as text/plain, 401 when there is no user id, or 400 for a bad room id.
+// token as text/plain, 401 when the user id is empty or blank, or 400 and the reason for a bad room
+// id.
 type TokenHandler struct {
 	// Secret signs (or encrypts) the tokens; it must equal the pluv handler's auth
 	// secret. Placeholders such as {env.PLUV_SECRET} are resolved at Provision.
@@ -34,6 +36,9 @@ type TokenHandler struct {
 	User []TokenField `json:"user,omitempty"`
 	// Room is the placeholder giving the room id. Default {http.request.uri.query.room}.
 	Room string `json:"room,omitempty"`
+	// MaxRoomIDLength caps the room id, in bytes, like the pluv handler's option of the
+	// same name (set both alike). Default 100.
+	MaxRoomIDLength int `json:"max_room_id_length,omitempty"`
 	// MaxAge is the token lifetime. Default 60000s, like pluv.
 	MaxAge caddy.Duration `json:"max_age,omitempty"`
 	// Format is jwt (HS256, the default) or jwe (pluv's own format).
@@ -73,6 +78,9 @@ func (th *TokenHandler) Provision(ctx caddy.Context) error {
 	if th.Room == "" {
 		th.Room = DefaultRoom
 	}
+	if th.MaxRoomIDLength == 0 {
+		th.MaxRoomIDLength = DefaultMaxRoomIDLength
+	}
 	return nil
 }
 
@@ -80,6 +88,9 @@ func (th *TokenHandler) Provision(ctx caddy.Context) error {
 func (th *TokenHandler) Validate() error {
 	if th.Secret == "" {
 		return errors.New("secret is required")
+	}
+	if th.MaxRoomIDLength < 0 {
+		return errors.New("max_room_id_length is negative")
 	}
 	if th.Format != "" && th.Format != FormatJWT && th.Format != FormatJWE {
 		return fmt.Errorf("unknown format %q", th.Format)
@@ -103,12 +114,22 @@ func (th *TokenHandler) ServeHTTP(w http.ResponseWriter, r *http.Request,
 		repl = caddy.NewReplacer()
 	}
 	id := repl.ReplaceAll(th.UserID, "")
-	if id == "" {
+	if strings.TrimSpace(id) == "" {
 		return caddyhttp.Error(http.StatusUnauthorized, errors.New("no user id"))
 	}
 	room := repl.ReplaceAll(th.Room, "")
-	if !validRoomID(room, DefaultMaxRoomIDLength) {
-		return caddyhttp.Error(http.StatusBadRequest, errors.New("invalid room id"))
+	if !validRoomID(room, th.maxRoomIDLength()) {
+		if ce := th.logger.Check(zap.DebugLevel, "invalid room id"); ce != nil {
+			ce.Write(zap.String("room", shortName(room)), zap.Int("bytes", len(room)))
+		}
+		// The body says why; the id itself is not echoed.
+		msg := fmt.Sprintf("invalid room id: want 1 to %d %s\n", th.maxRoomIDLength(),
+			roomIDRule)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusBadRequest)
+		_, err := w.Write([]byte(msg))
+		return err
 	}
 	user := bytes.NewBufferString(`{"id":`)
 	writeJSONString(user, id)
@@ -136,6 +157,11 @@ func (th *TokenHandler) ServeHTTP(w http.ResponseWriter, r *http.Request,
 	return err
 }
 
+// maxRoomIDLength is the room id cap in force (the default before Provision).
+func (th *TokenHandler) maxRoomIDLength() int {
+	return orDefault(th.MaxRoomIDLength, DefaultMaxRoomIDLength)
+}
+
 // UnmarshalCaddyfile sets up the token handler. Syntax:
 //
 //	pluv_token [<matcher>] {
@@ -143,6 +169,7 @@ func (th *TokenHandler) ServeHTTP(w http.ResponseWriter, r *http.Request,
 //	    user_id <placeholder>
 //	    user    <field> <placeholder>   # repeatable
 //	    room    <placeholder>
+//	    max_room_id_length <bytes>
 //	    max_age <duration>
 //	    format  jwt|jwe
 //	}
@@ -166,6 +193,8 @@ func (th *TokenHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = oneArg(d, &th.UserID)
 		case "room":
 			err = oneArg(d, &th.Room)
+		case "max_room_id_length":
+			err = intArg(d, &th.MaxRoomIDLength)
 		case "max_age":
 			err = durationArg(d, &th.MaxAge)
 		case "format":

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -37,11 +38,39 @@ func tokenCases() []badCase {
 	room := func(name, id string) badCase {
 		return badCase{name: "room id " + name, room: id, want: "Invalid room id", log: logRoomID}
 	}
+	// claim mints both formats with one claim replaced; want is the exact `$error`.
+	claim := func(name, key string, val any, want string) []badCase {
+		spec := func(room string) tokenSpec {
+			return tokenSpec{room: room, user: mallory, set: map[string]any{key: val}}
+		}
+		return []badCase{
+			{name: "token " + name + " HS256", want: want, log: logToken,
+				token: func(t testing.TB, r string) string { return hs256(t, spec(r)) }},
+			{name: "token " + name + " JWE", want: want, log: logToken,
+				token: func(t testing.TB, r string) string { return pluvJWE(t, spec(r)) }},
+		}
+	}
 	old := func(room string) tokenSpec {
 		return tokenSpec{room: room, user: mallory, age: time.Hour, life: time.Minute}
 	}
 
-	return []badCase{
+	notNumber := func(c string) string { return "Not authorized: claim " + c + " is not a number" }
+	outOfRange := func(c string) string { return "Not authorized: claim " + c + " is out of range" }
+	blank := "Not authorized: user id is blank"
+	claims := [][]badCase{
+		claim("exp numeric string", "exp", "99999999999", notNumber("exp")),
+		claim("exp bool", "exp", true, notNumber("exp")),
+		claim("exp 1e999999", "exp", json.Number("1e999999"), outOfRange("exp")),
+		claim("exp of 200 digits", "exp", json.Number(strings.Repeat("9", 200)),
+			outOfRange("exp")),
+		claim("iat string", "iat", "now", notNumber("iat")),
+		claim("nbf bool", "nbf", false, notNumber("nbf")),
+		claim("nbf huge", "nbf", 1e300, outOfRange("nbf")),
+		claim("empty user id", "user", map[string]any{"id": ""}, blank),
+		claim("blank user id", "user", map[string]any{"id": " \t "}, blank),
+	}
+
+	cases := []badCase{
 		bad("none", func(testing.TB, string) string { return "" }),
 		bad("garbage", func(testing.TB, string) string { return "eyJnYXJiYWdl.x.y" }),
 		bad("expired HS256", func(t testing.TB, r string) string { return hs256(t, old(r)) }),
@@ -80,7 +109,18 @@ func tokenCases() []badCase {
 		room("10000 characters", strings.Repeat("a", 10000)),
 		room("control characters", "a\r\nb\x00c"),
 		room("markup", "<script>alert(1)</script>"),
+		room("dot dot", ".."),
+		room("slash", "a/b"),
+		room("NUL", "a\x00b"),
+		room("Kelvin sign folding to k", "\u212a"),
+		room("zero width space", "a\u200bb"),
+		room("one past max_room_id_length", strings.Repeat("a", 101)),
 	}
+	for _, c := range claims {
+		cases = append(cases, c...)
+	}
+
+	return cases
 }
 
 // frameCases are malformed frames, wrong envelope types and `data` of every JSON kind.
@@ -163,6 +203,11 @@ func fieldCases() []badCase {
 		{name: "initial presence over 512 bytes", manual: pluvtest.StepInitialize,
 			attack: initialize(`{"type":"$initializeSession","data":{"presence":{"big":"` +
 				big + `"},"update":""}}`), want: "presence too large", log: logRefused},
+		{name: "repeated $initializeSession", attack: raw(`{"type":"$initializeSession",` +
+			`"data":{"presence":{"again":1},"update":""}}`),
+			want: "session already initialized", log: logRefused, check: noPresenceFrom},
+		refused("presence patch of 10000 keys", raw(`{"type":"$updatePresence",`+
+			`"data":{"presence":{`+manyKeys(10000)+`}}}`), "presence too large"),
 		refused("update number", storage(5), "invalid $updateStorage"),
 		refused("update not base64", storage("!!!not base64!!!"), "decoding update"),
 		refused("update past max_storage_size",
@@ -199,14 +244,36 @@ func fieldCases() []badCase {
 				mustEqual(t, "room", f.Room, b.r.id)
 			}},
 		refused("event input too long", send("SEND",
-			map[string]any{"message": strings.Repeat("m", 21)}), "message"),
+			map[string]any{"message": strings.Repeat("m", 21)}),
+			"data.message: longer than 20 characters"),
 		refused("event input wrong type", send("SEND", map[string]any{"message": 5}),
-			"message"),
+			"data.message: expected string, got number"),
+		refused("event input 1e999999", raw(`{"type":"SEND","data":{"message":1e999999}}`),
+			"input refused: data.message: number 1e999999 out of range"),
+		refused("event input of 100000 digits", raw(`{"type":"SEND","data":{"message":`+
+			strings.Repeat("9", 100000)+`}}`),
+			"input refused: data.message: number of 100000 characters (limit 100)"),
+		refused("relayed data 33 levels deep", raw(`{"type":"x","data":`+
+			strings.Repeat("[", 33)+strings.Repeat("]", 33)+`}`),
+			"…: nested deeper than 32 levels"), // the path is cut to 64 characters
+		refused("presence number of 200 digits", raw(`{"type":"$updatePresence",`+
+			`"data":{"presence":{"x":`+strings.Repeat("1", 200)+`}}}`),
+			"input refused: data.presence.x: number of 200 characters"),
 		refused("event name of 200 characters", send(strings.Repeat("e", 200),
 			map[string]any{}), "invalid event name"),
 		refused("event name with a dollar", send("$custom", map[string]any{}),
 			"unknown message type"),
 	}
+}
+
+// manyKeys is the members of a JSON object with n keys.
+func manyKeys(n int) string {
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf(`"k%d":0`, i)
+	}
+
+	return strings.Join(keys, ",")
 }
 
 // noPresenceFrom fails if bob got a `$presenceUpdated` from c.

@@ -10,7 +10,7 @@ import (
 
 // TestJoinDuringBroadcasts: sessions joining while the room is busy broadcasting still get
 // `$registered` before any broadcast (the strict client flags anything else), then the
-// whole handshake. The burst stays below the send queue (256 frames): a sender of a longer
+// whole handshake. The burst stays below the send queue (1024 frames): a sender of a longer
 // burst of echoed events may be closed as slow (1013), by design. The rate limit is raised
 // above the burst (the default, 100/s with a burst of 200, would drop some of it).
 func TestJoinDuringBroadcasts(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 const interopSecret = "interop-test-secret"
 
 // interopSite is the site block: an authenticated pluv endpoint storing rooms in dir. The send
-// queue is raised from 256 frames because the scripts make 2,000 edits in about a second, and
+// queue is raised from 1024 frames because the scripts make 2,000 edits in about a second, and
 // on a loaded machine the Node reader falls that far behind and gets dropped as slow (1013).
 // The rate limit is raised for the same reason: the default (100 a second, bursts of 200)
 // is far below a script's edits.

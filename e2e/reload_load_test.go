@@ -21,7 +21,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	)
 	dir := t.TempDir()
 	// Every client receives the other 19 writers' 114 edits in one burst, more than the
-	// default queue of 256 frames holds while a -race client reads: a bigger queue keeps
+	// default queue of 1024 frames holds while a -race client reads: a bigger queue keeps
 	// this test about reloads, not about slow readers (see slow_test.go for those).
 	queue := "send_queue 2048"
 	s := startCaddyConfig(t, caddyConfig{Site: pluvSite(t, dir, authBlock, queue)})

@@ -3,6 +3,7 @@ package e2e
 import (
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -67,6 +68,33 @@ func TestTokenEndpoint(t *testing.T) {
 			other := &room{t: t, s: s, id: "other-room"}
 			elsewhere := other.dial("elsewhere", pluvtest.Options{Token: token})
 			expectRefused(t, elsewhere, "Not authorized")
+
+			hostileRoomIDs(t, s.HTTP+"/api/pluv/authorize")
 		})
+	}
+}
+
+// hostileRoomIDs checks that the token endpoint at base refuses the room ids pluv refuses
+// with 400 and a body that says why, without echoing the id.
+func hostileRoomIDs(t *testing.T, base string) {
+	t.Helper()
+
+	ids := []string{"", "..", "a/b", "../../etc/passwd", "a\x00b", "\u212a", "a\u200bb",
+		"ａｂ", "<script>x</script>", strings.Repeat("a", 101), strings.Repeat("a", 10000)}
+	for _, id := range ids {
+		req, _ := http.NewRequest(http.MethodGet, base+"?room="+url.QueryEscape(id), nil)
+		req.SetBasicAuth("ann", "ann-password")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest ||
+			!strings.Contains(string(body), "invalid room id: want 1 to 100") ||
+			(len(id) > 3 && strings.Contains(string(body), id)) {
+			t.Errorf("room %.20q: status %d, body %q", id, resp.StatusCode, body)
+		}
 	}
 }

@@ -24,11 +24,12 @@ const e2eSecret = "e2e-secret-4f1c9b7d2a"
 // tokenSpec says what a test token holds.
 type tokenSpec struct {
 	room   string
-	user   any           // encoded as the `user` claim
-	age    time.Duration // how long ago it was issued
-	life   time.Duration // exp - iat; default 60000 s
-	secret string        // default e2eSecret
-	nbf    time.Duration // when set, the token is not valid before now + nbf
+	user   any            // encoded as the `user` claim
+	age    time.Duration  // how long ago it was issued
+	life   time.Duration  // exp - iat; default 60000 s
+	secret string         // default e2eSecret
+	nbf    time.Duration  // when set, the token is not valid before now + nbf
+	set    map[string]any // replace these claims (a nil value removes one)
 }
 
 func (s tokenSpec) claims() map[string]any {
@@ -48,6 +49,14 @@ func (s tokenSpec) claims() map[string]any {
 	}
 	if s.nbf != 0 {
 		c["nbf"] = time.Now().Add(s.nbf).Unix()
+	}
+
+	for k, v := range s.set {
+		if v == nil {
+			delete(c, k)
+		} else {
+			c[k] = v
+		}
 	}
 
 	return c
