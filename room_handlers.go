@@ -87,14 +87,14 @@ func (rm *Room) admit(s *session, typ string) bool {
 	case !ok && !flood && typ == msgUpdateStorage:
 		rm.logger().Info("storage update over the rate limit; closed with 1013 to resync",
 			zap.String("session", s.id), zap.Float64("per_second", s.limiter.limit))
-		rm.mu.Lock()
+		rm.lock("admit")
 		rm.remove(s)
 		s.close(CloseSlow, reasonRateResync)
 		rm.unlock()
 	case flood:
 		rm.logger().Info("session flooding; closed with 1008", zap.String("session", s.id),
 			zap.Float64("per_second", s.limiter.limit))
-		rm.mu.Lock()
+		rm.lock("admit")
 		rm.remove(s)
 		s.close(CloseFlood, reasonFlood)
 		rm.unlock() // the read pump's leave tears the room down if it is now empty
@@ -111,7 +111,7 @@ func (rm *Room) admit(s *session, typ string) bool {
 // sendError queues `$error` to s alone (connectionId = s) and logs the refusal.
 func (rm *Room) sendError(s *session, event, message string) {
 	frame := encodeFrame(msgError, errorData{Message: message}, s.id, rm.id, s.user)
-	rm.mu.Lock()
+	rm.lock("sendError")
 	if s.joined {
 		s.enqueue(frame)
 	}
@@ -119,12 +119,24 @@ func (rm *Room) sendError(s *session, event, message string) {
 	rm.logRefused(s, event, message)
 }
 
-// logRefused logs a frame refused with `$error` (client misbehaviour: debug, one line
-// per frame, never the payload).
+// logRefused logs a frame refused with `$error`, never its payload. The first refusal of
+// a session, and then at most one every refusalLogEvery, is logged at info with the
+// number held back since; the others at debug, so a client sending nothing but bad
+// frames costs the log one line per interval.
 func (rm *Room) logRefused(s *session, event, message string) {
-	if ce := rm.srv.settings().logger.Check(zap.DebugLevel, "frame refused"); ce != nil {
-		ce.Write(zap.String("room", rm.id), zap.String("session", s.id),
-			zap.String("event", shortName(event)), zap.String("error", message))
+	log := rm.srv.settings().logger
+	level := zap.DebugLevel
+	ok, held := s.refusals.allow(time.Now(), refusalLogEvery)
+	if ok {
+		level = zap.InfoLevel
+	}
+	if ce := log.Check(level, "frame refused"); ce != nil {
+		fields := []zap.Field{zap.String("room", rm.id), zap.String("session", s.id),
+			zap.String("event", shortName(event)), zap.String("error", message)}
+		if held > 0 {
+			fields = append(fields, zap.Int("refused_since_last_line", held))
+		}
+		ce.Write(fields...)
 	}
 }
 
@@ -176,7 +188,7 @@ func (rm *Room) initialize(s *session, data json.RawMessage) {
 			rm.logRefused(s, msgInitializeSession, e)
 		}
 	}()
-	rm.mu.Lock()
+	rm.lock("initialize")
 	defer rm.unlock()
 	if !s.joined {
 		return
@@ -276,7 +288,7 @@ func (rm *Room) updateStorage(s *session, data json.RawMessage) {
 			rm.logRefused(s, msgUpdateStorage, refused)
 		}
 	}()
-	rm.mu.Lock()
+	rm.lock("updateStorage")
 	defer rm.unlock()
 	if !s.joined {
 		return
@@ -318,7 +330,7 @@ func (rm *Room) updatePresence(s *session, data json.RawMessage) {
 			rm.logRefused(s, msgUpdatePresence, refused.Error())
 		}
 	}()
-	rm.mu.Lock()
+	rm.lock("updatePresence")
 	defer rm.unlock()
 	if !s.joined {
 		return
@@ -342,7 +354,7 @@ func (rm *Room) updatePresence(s *session, data json.RawMessage) {
 
 // sendOthers answers `$getOthers` once with every live session but the sender.
 func (rm *Room) sendOthers(s *session) {
-	rm.mu.Lock()
+	rm.lock("sendOthers")
 	defer rm.unlock()
 	if !s.joined {
 		return
@@ -401,7 +413,7 @@ func (rm *Room) emit(s *session, out []emission) {
 	for i, e := range out {
 		frames[i] = encodeFrame(e.name, e.data, s.id, rm.id, s.user)
 	}
-	rm.mu.Lock()
+	rm.lock("emit")
 	defer rm.unlock()
 	if !s.joined {
 		return

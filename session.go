@@ -63,6 +63,7 @@ type session struct {
 	closeReason string
 
 	lastPing atomic.Int64 // unix nanoseconds of the last `$ping` (or connect)
+	refusals logThrottle  // info lines about this session's refused frames
 
 	// Guarded by the room's mu.
 	room          *Room
