@@ -94,22 +94,22 @@ func (srv *Server) flushPass(now time.Time) {
 func (srv *Server) saveRoom(rm *Room, now time.Time, final bool) ([]byte, error) {
 	rm.writeMu.Lock()
 	defer rm.writeMu.Unlock()
-	rm.mu.Lock()
+	rm.lock("saveRoom")
 	if !rm.dirtyLocked() || !final && (rm.closed || now.Before(rm.retryAt)) {
-		rm.mu.Unlock()
+		rm.release()
 		return nil, nil
 	}
 	state, gen := rm.store.Encode(), rm.gen
-	rm.mu.Unlock()
+	rm.release()
 
 	if err := srv.writeFile(rm.path, state); err != nil {
 		rm.failures++
 		rm.retryAt = now.Add(retryDelay(rm.failures, srv.settings().flushInterval))
 		return state, fmt.Errorf("writing room file (attempt %d): %w", rm.failures, err)
 	}
-	rm.mu.Lock()
+	rm.lock("saveRoom")
 	rm.savedGen = gen
-	rm.mu.Unlock()
+	rm.release()
 	if rm.failures > 0 {
 		rm.logger().Info("room saved after failed writes", zap.String("path", rm.path),
 			zap.Int("failures", rm.failures))

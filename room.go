@@ -42,6 +42,9 @@ type Room struct {
 	recheckMu sync.Mutex
 
 	mu       sync.Mutex
+	lockedAt time.Time                      // when mu was taken; guarded by mu
+	lockedBy string                         // what took it; guarded by mu
+	slowLock logThrottle                    // warnings about mu held past slowLockAfter
 	sessions map[string]*session            // guarded by mu
 	users    map[string]map[string]*session // user id → sessions; guarded by mu
 	store    docStore                       // guarded by mu; set before ready closes
@@ -73,6 +76,33 @@ var errRoomClosed = errors.New("room closed")
 // errRoomFull is returned when a session would pass max_sessions_per_room.
 var errRoomFull = errors.New("room full")
 
+// slowLockAfter is how long the room's lock may be held before a warning is logged: every
+// frame to the room waits for it, so a long hold (encoding a large document, say) is
+// latency for all of its sessions.
+const slowLockAfter = 100 * time.Millisecond
+
+// lock takes mu for op (a short name for the log if it is held too long).
+func (rm *Room) lock(op string) {
+	rm.mu.Lock()
+	rm.lockedAt = time.Now()
+	rm.lockedBy = op
+}
+
+// release lets mu go and warns, at most once per slowLockEvery, when it was held past
+// slowLockAfter. unlock (which also drops slow sessions) is the usual way out.
+func (rm *Room) release() {
+	held, op := time.Since(rm.lockedAt), rm.lockedBy
+	rm.mu.Unlock()
+	if held < slowLockAfter {
+		return
+	}
+	if ok, n := rm.slowLock.allow(time.Now(), slowLockEvery); ok {
+		rm.logger().Warn("room lock held long; the room's sessions waited",
+			zap.String("operation", op), zap.Duration("held", held),
+			zap.Int("slow_holds_since_last_line", n))
+	}
+}
+
 // unlock releases mu after taking out the sessions found slow while it was held: each
 // leaves the room at once (`$exit` to the rest, which may find more slow sessions), so a
 // room never keeps, nor waits for, a session that cannot keep up. Its socket is already
@@ -86,7 +116,7 @@ func (rm *Room) unlock() {
 		gone = append(gone, sl)
 	}
 	rm.slow = nil
-	rm.mu.Unlock()
+	rm.release()
 	if len(gone) == 0 {
 		return
 	}
@@ -101,7 +131,7 @@ func (rm *Room) unlock() {
 // mu, so none can precede it. It fails with errRoomClosed when the room was torn down
 // meanwhile and with errRoomFull at max_sessions_per_room.
 func (rm *Room) add(s *session) error {
-	rm.mu.Lock()
+	rm.lock("add")
 	defer rm.unlock()
 	if rm.closed {
 		return errRoomClosed
@@ -161,7 +191,7 @@ func (rm *Room) remove(s *session) {
 
 // leave removes a session whose socket ended and tears the room down when it empties.
 func (rm *Room) leave(s *session) {
-	rm.mu.Lock()
+	rm.lock("leave")
 	rm.remove(s)
 	empty := len(rm.sessions) == 0
 	rm.unlock()
@@ -184,8 +214,8 @@ func (rm *Room) live(s *session, now time.Time) bool {
 
 // Size returns the number of live sessions: joined and pinged within the ping timeout.
 func (rm *Room) Size() int {
-	rm.mu.Lock()
-	defer rm.mu.Unlock()
+	rm.lock("Size")
+	defer rm.release()
 	now := time.Now()
 	n := 0
 	for _, s := range rm.sessions {
@@ -211,7 +241,7 @@ func (rm *Room) Broadcast(event string, data any) error {
 		return fmt.Errorf("broadcasting %s: data is not an object or array", event)
 	}
 	frame := encodeFrame(event, json.RawMessage(raw), "", rm.id, nil)
-	rm.mu.Lock()
+	rm.lock("Broadcast")
 	defer rm.unlock()
 	if rm.closed {
 		return fmt.Errorf("broadcasting %s: %w", event, errRoomClosed)
@@ -223,7 +253,7 @@ func (rm *Room) Broadcast(event string, data any) error {
 // Evict removes a session and closes its socket with 4000 (a kick: the client stays
 // away). It reports whether the session was in the room.
 func (rm *Room) Evict(sessionID string) bool {
-	rm.mu.Lock()
+	rm.lock("Evict")
 	s, ok := rm.sessions[sessionID]
 	if ok {
 		rm.remove(s)
@@ -239,7 +269,7 @@ func (rm *Room) Evict(sessionID string) bool {
 
 // EvictAll evicts every session of the room.
 func (rm *Room) EvictAll() {
-	rm.mu.Lock()
+	rm.lock("EvictAll")
 	for _, s := range rm.sessions {
 		rm.remove(s)
 		s.close(CloseEvicted, reasonEvicted)
@@ -267,7 +297,7 @@ func (rm *Room) Register(conn *websocket.Conn, token string) error {
 // the rest `$syncStateReceived` with the live ids (§9.3). It reports whether the room is
 // now empty.
 func (rm *Room) collectStale(now time.Time, timeout time.Duration) bool {
-	rm.mu.Lock()
+	rm.lock("collectStale")
 	defer rm.unlock()
 	var gone int
 	for _, s := range rm.sessions {

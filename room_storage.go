@@ -94,9 +94,9 @@ func (srv *Server) readRoom(path string) (store docStore, info os.FileInfo, n in
 func (rm *Room) recheckCorrupt(s *session) {
 	rm.recheckMu.Lock()
 	defer rm.recheckMu.Unlock()
-	rm.mu.Lock()
+	rm.lock("recheckCorrupt")
 	corrupt, held, stamp := rm.corrupt, rm.held, rm.stamp
-	rm.mu.Unlock()
+	rm.release()
 	if !corrupt || held {
 		return
 	}
@@ -106,7 +106,7 @@ func (rm *Room) recheckCorrupt(s *session) {
 	}
 
 	store, info, n, err := rm.srv.readRoom(rm.path)
-	rm.mu.Lock()
+	rm.lock("recheckCorrupt")
 	if err != nil {
 		rm.stamp = info
 	} else {
@@ -142,16 +142,16 @@ func sameFile(old, now os.FileInfo, err error) bool {
 // for the same id starts from it.
 func (srv *Server) teardown(rm *Room) {
 	srv.roomsMu.Lock()
-	rm.mu.Lock()
+	rm.lock("teardown")
 	// After shutdown has begun, it saves the rooms it took over itself.
 	if len(rm.sessions) > 0 || rm.closed || srv.closed {
-		rm.mu.Unlock()
+		rm.release()
 		srv.roomsMu.Unlock()
 		return
 	}
 	rm.closed = true
 	dirty := rm.dirtyLocked()
-	rm.mu.Unlock()
+	rm.release()
 	if srv.rooms[rm.id] == rm {
 		delete(srv.rooms, rm.id)
 	}

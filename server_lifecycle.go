@@ -70,13 +70,13 @@ func (srv *Server) shutdown(ctx context.Context, code int, reason string) error 
 	var sessions []*session
 	for _, rm := range rooms {
 		<-rm.ready
-		rm.mu.Lock()
+		rm.lock("shutdown")
 		rm.closed = true
 		for _, s := range rm.sessions {
 			s.close(code, reason)
 			sessions = append(sessions, s)
 		}
-		rm.mu.Unlock()
+		rm.release()
 		srv.finalSave(rm)
 	}
 	var err error
