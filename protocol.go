@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strings"
 )
@@ -156,6 +157,41 @@ func decodeFrame(b []byte) (clientFrame, error) {
 		return f, fmt.Errorf("%w: data is not an object, array or null", errBadFrame)
 	}
 	return f, nil
+}
+
+// decodeData decodes a built-in message's data into v. A field of the wrong kind is
+// told in the client's terms (`data.update must be a string, not number`), never with
+// Go's type names.
+func decodeData(data json.RawMessage, v any) error {
+	err := json.Unmarshal(data, v)
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	where := "data"
+	if te.Field != "" {
+		where += "." + te.Field
+	}
+	return fmt.Errorf("%s must be %s, not %s", where, jsonKind(te.Type), te.Value)
+}
+
+// jsonKind names the JSON value that decodes into t.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	default:
+		return "a number"
+	}
 }
 
 // envelope is every server frame (§2.2), built from trusted fields only.

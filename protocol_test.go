@@ -171,3 +171,39 @@ func TestValidEventName(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeData: a built-in message's data of the wrong shape is refused in JSON terms.
+func TestDecodeData(t *testing.T) {
+	type storage struct {
+		Update *string `json:"update"`
+	}
+	type presence struct {
+		Presence json.RawMessage `json:"presence"`
+	}
+	cases := []struct {
+		data string
+		v    any
+		want string // "" : accepted
+	}{
+		{`{"update":"AAA="}`, &storage{}, ""},
+		{`null`, &storage{}, ""},
+		{`{"update":5}`, &storage{}, "data.update must be a string, not number"},
+		{`{"update":{"a":1}}`, &storage{}, "data.update must be a string, not object"},
+		{`[1,2]`, &storage{}, "data must be an object, not array"},
+		{`[]`, &presence{}, "data must be an object, not array"},
+		{`{"presence":[1]}`, &presence{}, ""},
+	}
+	for i, tc := range cases {
+		err := decodeData(json.RawMessage(tc.data), tc.v)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tc.want {
+			t.Errorf("case %d %s: got %q, want %q", i, tc.data, got, tc.want)
+		}
+		if strings.Contains(got, "Go") || strings.Contains(got, "struct") {
+			t.Errorf("case %d: Go internals in %q", i, got)
+		}
+	}
+}

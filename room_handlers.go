@@ -167,7 +167,7 @@ func (rm *Room) initialize(s *session, data json.RawMessage) {
 		Presence json.RawMessage `json:"presence"`
 		Update   *string         `json:"update"`
 	}
-	if err := json.Unmarshal(data, &in); err != nil {
+	if err := decodeData(data, &in); err != nil {
 		rm.sendError(s, msgInitializeSession, "invalid $initializeSession: "+err.Error())
 		return
 	}
@@ -269,7 +269,7 @@ func (rm *Room) updateStorage(s *session, data json.RawMessage) {
 	var in struct {
 		Update *string `json:"update"`
 	}
-	if err := json.Unmarshal(data, &in); err != nil {
+	if err := decodeData(data, &in); err != nil {
 		rm.sendError(s, msgUpdateStorage, "invalid $updateStorage: "+err.Error())
 		return
 	}
@@ -317,7 +317,7 @@ func (rm *Room) updatePresence(s *session, data json.RawMessage) {
 	var in struct {
 		Presence json.RawMessage `json:"presence"`
 	}
-	if err := json.Unmarshal(data, &in); err != nil {
+	if err := decodeData(data, &in); err != nil {
 		rm.sendError(s, msgUpdatePresence, "invalid $updatePresence: "+err.Error())
 		return
 	}

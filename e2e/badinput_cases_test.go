@@ -150,7 +150,7 @@ func frameCases() []badCase {
 		malformed("data number", `{"type":"x","data":12}`, "data is not an object"),
 		malformed("data boolean", `{"type":"x","data":true}`, "data is not an object"),
 		malformed("data array to $updatePresence", `{"type":"$updatePresence","data":[1]}`,
-			"invalid $updatePresence"),
+			"invalid $updatePresence: data must be an object, not array"),
 		{name: "data null relayed as null", attack: raw(`{"type":"nullish","data":null}`),
 			log: logFrame, check: func(t *testing.T, b *badRoom, c *pluvtest.Client) {
 				f := b.bob.AwaitFunc("nullish", func(f pluvtest.Frame) bool {
@@ -208,7 +208,8 @@ func fieldCases() []badCase {
 			want: "session already initialized", log: logRefused, check: noPresenceFrom},
 		refused("presence patch of 10000 keys", raw(`{"type":"$updatePresence",`+
 			`"data":{"presence":{`+manyKeys(10000)+`}}}`), "presence too large"),
-		refused("update number", storage(5), "invalid $updateStorage"),
+		refused("update number", storage(5),
+			"invalid $updateStorage: data.update must be a string, not number"),
 		refused("update not base64", storage("!!!not base64!!!"), "decoding update"),
 		refused("update past max_storage_size",
 			storage(b64(textInsert(99, 0, "text", strings.Repeat("z", 50000)))),
