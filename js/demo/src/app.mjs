@@ -26,6 +26,24 @@ function utf8Base64(text) {
   return btoa(bin);
 }
 
+/**
+ * Every other tab opened in this browser starts as bob, so that two windows are two
+ * people without editing the form (the count lives in localStorage, shared by tabs).
+ */
+function suggestDemoUser(form) {
+  try {
+    const n = Number(localStorage.getItem("pluv-demo-tabs") ?? 0);
+    localStorage.setItem("pluv-demo-tabs", String(n + 1));
+    if (n % 2 === 1) {
+      form.username.value = "bob";
+      form.password.value = "bob-demo";
+      form.name.value = "Dave";
+    }
+  } catch {
+    // No storage (a private window, say): every tab starts as alice.
+  }
+}
+
 /** The auth endpoint for the token path picked in the form. */
 function authEndpoint(form) {
   if (form.path.value === "tokenapp") {
@@ -179,6 +197,7 @@ function trackCursor() {
 
 function setup() {
   const form = $("#join");
+  suggestDemoUser(form);
   const sync = () => (form.dataset.path = form.path.value);
   form.addEventListener("change", sync);
   sync();
