@@ -44,6 +44,7 @@ type client struct {
 	storaged chan struct{} // closed at `$storageReceived` (floor: at once)
 	joined   chan struct{} // closed at `$othersReceived` (floor: at once)
 	done     chan struct{} // closed when the read loop ends
+	up       atomic.Bool   // set once ws and the channels are; read them only after
 	closing  atomic.Bool   // set before the run closes the socket itself
 
 	session         string // set by the read loop before storaged closes
@@ -90,6 +91,7 @@ func (r *run) dialClient(ctx context.Context, c *client, token string) error {
 		close(c.storaged)
 		close(c.joined)
 	}
+	c.up.Store(true)
 	go c.readLoop()
 	return nil
 }
@@ -104,7 +106,7 @@ func (c *client) write(b []byte) error {
 
 // close sends a close frame and closes the socket; the read loop then ends.
 func (c *client) close() {
-	if c.ws == nil || !c.closing.CompareAndSwap(false, true) {
+	if !c.up.Load() || !c.closing.CompareAndSwap(false, true) {
 		return
 	}
 	c.wmu.Lock()

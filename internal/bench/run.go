@@ -252,12 +252,10 @@ func (c *client) await(ctx context.Context, ch chan struct{}, what string) error
 // closeAll closes every client's socket and waits for their read loops.
 func (r *run) closeAll() {
 	for _, c := range r.clients {
-		if c != nil && c.ws != nil {
-			c.close()
-		}
+		c.close()
 	}
 	for _, c := range r.clients {
-		if c != nil && c.ws != nil {
+		if c.up.Load() {
 			select {
 			case <-c.done:
 			case <-time.After(2 * time.Second):
@@ -278,7 +276,7 @@ func (r *run) pinger(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			if c.ws != nil && !c.closing.Load() {
+			if c.up.Load() && !c.closing.Load() {
 				_ = c.write(pingFrame)
 			}
 			if len(r.clients) > 100 && i%100 == 99 {
