@@ -14,6 +14,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -22,6 +23,7 @@ import (
 )
 
 const usage = `Usage: pluvbench [flags]
+       pluvbench report [results.jsonl...]   (markdown table of runs' JSON lines)
 
 Scenarios:
   fanout-event     -senders per room send the defined event -event at -rate; every
@@ -40,6 +42,13 @@ Flags:
 `
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "report" {
+		if err := report(os.Args[2:]); err != nil {
+			fmt.Fprintf(os.Stderr, "pluvbench report: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	var cfg bench.Config
 	fs := flag.NewFlagSet("pluvbench", flag.ExitOnError)
 	fs.Usage = func() {
@@ -72,4 +81,21 @@ func main() {
 		os.Exit(1)
 	}
 	res.WriteSummary(os.Stderr)
+}
+
+// report prints the markdown table of the JSON lines in files (stdin when none).
+func report(files []string) error {
+	if len(files) == 0 {
+		return bench.Report(os.Stdin, os.Stdout)
+	}
+	var readers []io.Reader
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		readers = append(readers, f)
+	}
+	return bench.Report(io.MultiReader(readers...), os.Stdout)
 }
