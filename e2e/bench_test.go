@@ -120,7 +120,7 @@ func smokeConfig(scenario, target, url string, pid int) bench.Config {
 	return bench.Config{
 		Scenario: scenario, Target: target, URL: url, PID: pid,
 		Rooms: 2, Clients: 4, Senders: 2, Rate: 20, Payload: 128,
-		Duration: time.Second, Warmup: 200 * time.Millisecond, Concurrency: 8,
+		Duration: 700 * time.Millisecond, Warmup: 150 * time.Millisecond, Concurrency: 8,
 		EventName: "bench", EventOutput: "benched",
 	}
 }

@@ -16,6 +16,8 @@ import (
 
 // clockTick is the unit of utime and stime in /proc/PID/stat. It is USER_HZ, 100 on every
 // Linux architecture pluvbench runs on; reading it needs sysconf, which Go does not offer.
+// Limitation: CPU figures are only as fine as one tick (10 ms) per reading, so a run must
+// use at least a few seconds of server CPU for its per-frame figure to mean much.
 const clockTick = 10 * time.Millisecond
 
 // processCPU returns the user plus system CPU time of pid from /proc/PID/stat.

@@ -123,10 +123,15 @@ func (res *Result) WriteSummary(w io.Writer) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s on %s: %d room(s) × %d client(s)", c.Scenario, c.Target, c.Rooms,
 		c.Clients)
+	senders := fmt.Sprintf("%d sender(s)/room", c.Senders)
+	if c.Senders == 0 {
+		senders = "every client"
+	}
 	switch c.Scenario {
-	case ScenarioEvent, ScenarioPresence, ScenarioStorage:
-		fmt.Fprintf(&b, ", %d sender(s)/room at %g/s, %d B payload", c.Senders, c.Rate,
-			c.Payload)
+	case ScenarioEvent, ScenarioPresence:
+		fmt.Fprintf(&b, ", %s at %g/s, %d B payload", senders, c.Rate, c.Payload)
+	case ScenarioStorage:
+		fmt.Fprintf(&b, ", %d editor(s)/room at %g keystrokes/s", c.Senders, c.Rate)
 	}
 	fmt.Fprintf(&b, "; %.2f s measured\n", res.WindowS)
 	if l := res.Latency; l != nil {

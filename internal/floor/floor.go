@@ -110,6 +110,9 @@ func (s *Server) readPump(p *peer) {
 }
 
 // writePump writes queued frames until the queue closes or a write fails.
+// Limitation: one write call per frame, as gorilla's API makes natural; frames that
+// queue up are not coalesced into one syscall, so the floor is a careful server's, not
+// the lowest possible.
 func (s *Server) writePump(p *peer) {
 	defer p.conn.Close()
 	for {
