@@ -84,7 +84,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 		"bytes of each message's data object (fanout-presence: at most 512)")
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "measured time")
 	fs.DurationVar(&c.Warmup, "warmup", 2*time.Second, "load before the measured time")
-	fs.IntVar(&c.PID, "pid", 0, "server pid, for its CPU time and RSS from /proc (0: none)")
+	fs.IntVar(&c.PID, "pid", 0, "server pid, for its CPU time and RSS from /proc (0: none; idle needs it)")
 	fs.Func("doc-size", "storage: pre-filled document, e.g. 0, 100KB, 1MB, 10MB (default 0)",
 		func(s string) error {
 			n, err := parseSize(s)
