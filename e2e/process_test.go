@@ -89,16 +89,29 @@ func runCaddyProc(t *testing.T, bin, site string) *caddyProc {
 		t.Fatal(err)
 	}
 
+	p := execCaddy(t, bin, config, port, nil)
+	p.LogFile = logFile
+
+	return p
+}
+
+// execCaddy runs bin with the Caddyfile at config, which must listen on 127.0.0.1:port,
+// and env added to the environment. The process is killed, by its PID, when the test
+// ends.
+func execCaddy(t *testing.T, bin, config string, port int, env []string) *caddyProc {
+	t.Helper()
+
+	home := t.TempDir()
 	p := &caddyProc{
-		WS:      fmt.Sprintf("ws://127.0.0.1:%d", port),
-		LogFile: logFile,
-		t:       t,
-		out:     &lockedBuffer{},
-		exited:  make(chan struct{}),
+		WS:     fmt.Sprintf("ws://127.0.0.1:%d", port),
+		t:      t,
+		out:    &lockedBuffer{},
+		exited: make(chan struct{}),
 	}
 	p.cmd = exec.Command(bin, "run", "--config", config, "--adapter", "caddyfile")
 	p.cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+home,
 		"XDG_DATA_HOME="+home)
+	p.cmd.Env = append(p.cmd.Env, env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("starting caddy: %v", err)
@@ -118,6 +131,16 @@ func startCaddyProc(t *testing.T, bin, site string) *caddyProc {
 	t.Helper()
 
 	p := runCaddyProc(t, bin, site)
+	p.waitListening()
+
+	return p
+}
+
+// waitListening waits until the process accepts connections on its port.
+func (p *caddyProc) waitListening() {
+	t := p.t
+	t.Helper()
+
 	addr := strings.TrimPrefix(p.WS, "ws://")
 	deadline := time.Now().Add(20 * time.Second)
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -127,7 +150,7 @@ func startCaddyProc(t *testing.T, bin, site string) *caddyProc {
 		conn, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			conn.Close()
-			return p
+			return
 		}
 
 		select {
