@@ -29,15 +29,16 @@ type Struct struct {
 	// Info is the info byte as written: ref in the low 5 bits, flags above. Flags are kept
 	// even where they write nothing (InfoParentSub beside an origin).
 	Info byte
+	// ParentIsName tells, for an item written without origins, whether its parent is a
+	// root type named ParentName or the type created by the item ParentID. (It sits
+	// beside Info to keep the struct small.)
+	ParentIsName bool
 	// Origin is the ID of the item to the left at creation (when Info has InfoOrigin).
 	Origin ID
 	// RightOrigin is the ID of the item to the right (when Info has InfoRightOrigin).
 	RightOrigin ID
-	// ParentIsName tells, for an item written without origins, whether its parent is a
-	// root type named ParentName or the type created by the item ParentID.
-	ParentIsName bool
-	ParentName   string
-	ParentID     ID
+	ParentName  string
+	ParentID    ID
 	// ParentSub is the map key, written for an item without origins that has
 	// InfoParentSub.
 	ParentSub string

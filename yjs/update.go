@@ -21,7 +21,8 @@ type ClientStructs struct {
 
 // DecodeUpdate decodes a v1 update. Every count and length is checked against the bytes
 // that remain, strings must be UTF-8, JSON texts must parse, and trailing bytes are an
-// error. The result does not share memory with b.
+// error. The result does not share memory with b: its strings and content share one
+// copy of b, which stays in memory as long as any of them does.
 func DecodeUpdate(b []byte) (*Update, error) {
 	u := &Update{}
 	if err := decodeUpdate(b, u); err != nil {
@@ -32,7 +33,7 @@ func DecodeUpdate(b []byte) (*Update, error) {
 
 // decodeUpdate decodes b into u, reusing the slices u already has.
 func decodeUpdate(b []byte, u *Update) error {
-	d := decoder{buf: b}
+	d := decoder{buf: b, src: string(b)}
 	if err := d.readClientStructs(&u.Structs); err != nil {
 		return fmt.Errorf("reading structs: %w", err)
 	}
