@@ -100,13 +100,23 @@ func (d *decoder) readRun(run *ClientStructs) error {
 	return nil
 }
 
-// clearUpdate drops the references u holds, keeping its slices for reuse.
+// clearUpdate drops the references u holds, keeping its slices for reuse unless they
+// hold more than maxKept elements in all.
 func clearUpdate(u *Update) {
-	for i := range u.Structs {
-		clear(u.Structs[i].Structs)
+	runs, ds := u.Structs[:cap(u.Structs)], u.Deletes[:cap(u.Deletes)]
+	n := len(runs) + len(ds)
+	for i := range runs {
+		n += cap(runs[i].Structs)
 	}
-	for i := range u.Deletes {
-		clear(u.Deletes[i].Ranges)
+	for i := range ds {
+		n += cap(ds[i].Ranges)
+	}
+	if n > maxKept {
+		*u = Update{}
+		return
+	}
+	for i := range runs {
+		clear(runs[i].Structs)
 	}
 }
 
