@@ -3,8 +3,11 @@ package yjs
 import (
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // Memory per wire byte: what one applied update costs in heap, for the update shapes
@@ -20,13 +23,18 @@ type memShape struct {
 
 // memShapes are the worst shapes known, each one valid update.
 var memShapes = []memShape{
-	{"any-undefined", func(n int) []byte { return rootItem(RefAny, anyList(n, undefinedAny)) }},
+	{"any-undefined", func(n int) []byte {
+		return rootItem(RefAny, anyList(n, undefinedAny))
+	}},
 	{"json-empty-strings", func(n int) []byte { return rootItem(RefJSON, jsonEmpties(n/3)) }},
 	{"string-1char-items", func(n int) []byte { return charItems(n / 6) }},
 	{"deleted-1unit-items", func(n int) []byte { return tinyItems(n / 4) }},
 	{"clients-1item-each", func(n int) []byte { return oneItemClients(n / 9) }},
 	{"delete-ranges", func(n int) []byte { return disjointDeletes(n / 4) }},
-	{"any-nested-arrays", func(n int) []byte { return rootItem(RefAny, anyList(n/1024, nestedAny)) }},
+	{"delete-clients", func(n int) []byte { return deleteClients(n / 6) }},
+	{"any-nested-arrays", func(n int) []byte {
+		return rootItem(RefAny, anyList(n/(2*maxAnyDepth), nestedAny))
+	}},
 	{"any-object-keys", func(n int) []byte { return rootItem(RefAny, objectWithKeys(n/6)) }},
 	{"map-keys", func(n int) []byte { return mapKeyItems(n / 10) }},
 }
@@ -127,6 +135,16 @@ func disjointDeletes(n int) []byte {
 	return b
 }
 
+// deleteClients is a delete set of one range for each of n clients.
+func deleteClients(n int) []byte {
+	b := AppendVarUint([]byte{0}, uint64(n))
+	for c := n; c >= 1; c-- {
+		b = AppendVarUint(b, uint64(c))
+		b = append(b, 1, 0, 1)
+	}
+	return b
+}
+
 // mapKeyItems is one run of n items of client 1 in the root map "m", each under its own
 // key and holding undefined.
 func mapKeyItems(n int) []byte {
@@ -140,17 +158,21 @@ func mapKeyItems(n int) []byte {
 	return append(b, 0)
 }
 
-// memCost applies u to a new store and reports the heap the store retains and the heap
-// allocated during Apply (an upper bound of the peak), per byte of u.
-func memCost(tb testing.TB, u []byte) (retained, allocated float64) {
+// memCost applies u to a new store and reports, per byte of u, the heap the store
+// retains, the heap allocated during Apply, and the peak heap seen during Apply above
+// the heap before it (sampled, so approximate; garbage not yet collected counts, as it
+// does for the process).
+func memCost(tb testing.TB, u []byte) (retained, allocated, peak float64) {
 	tb.Helper()
 	s := NewStore(Options{MaxPending: 1 << 40})
 	var before, after, kept runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
+	stop := samplePeak()
 	if _, err := s.Apply(u); err != nil {
 		tb.Fatalf("Apply: %v", err)
 	}
+	top := stop()
 	runtime.ReadMemStats(&after)
 	runtime.GC()
 	runtime.ReadMemStats(&kept)
@@ -158,22 +180,45 @@ func memCost(tb testing.TB, u []byte) (retained, allocated float64) {
 	n := float64(len(u))
 	retained = (float64(kept.HeapAlloc) - float64(before.HeapAlloc)) / n
 	allocated = float64(after.TotalAlloc-before.TotalAlloc) / n
-	return retained, allocated
+	peak = (float64(max(top, after.HeapAlloc)) - float64(before.HeapAlloc)) / n
+	return retained, allocated, peak
 }
 
-// BenchmarkMemory reports, per shape, heap bytes retained by the store and allocated
-// during Apply per wire byte of a 1 MB update.
+// samplePeak samples the heap in use until the returned function is called, which
+// returns the largest sample.
+func samplePeak() func() uint64 {
+	var done atomic.Bool
+	res := make(chan uint64)
+	go func() {
+		sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		var top uint64
+		for !done.Load() {
+			metrics.Read(sample)
+			top = max(top, sample[0].Value.Uint64())
+			time.Sleep(20 * time.Microsecond)
+		}
+		res <- top
+	}()
+	return func() uint64 {
+		done.Store(true)
+		return <-res
+	}
+}
+
+// BenchmarkMemory reports, per shape, heap bytes retained by the store, allocated
+// during Apply and at the peak of Apply, per wire byte of a 1 MB update.
 func BenchmarkMemory(b *testing.B) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	for _, sh := range memShapes {
 		b.Run(sh.name, func(b *testing.B) {
 			u := sh.build(1 << 20)
-			var ret, alloc float64
+			var ret, alloc, peak float64
 			for range b.N {
-				ret, alloc = memCost(b, u)
+				ret, alloc, peak = memCost(b, u)
 			}
 			b.ReportMetric(ret, "retained/wire-byte")
 			b.ReportMetric(alloc, "alloc/wire-byte")
+			b.ReportMetric(peak, "peak/wire-byte")
 			b.ReportMetric(float64(len(u)), "wire-bytes")
 		})
 	}
