@@ -198,8 +198,8 @@ func (d *decoder) readAnyObject(depth int) ([]AnyField, error) {
 	return fields, nil
 }
 
-// skipAny moves past one any value without building it; the store uses it to find
-// element boundaries inside encoded content.
+// skipAny moves past one any value without building it, refusing exactly what readAny
+// refuses; it checks and splits encoded content.
 func (d *decoder) skipAny(depth int) error {
 	tag, err := d.readUint8()
 	if err != nil {
@@ -215,7 +215,7 @@ func (d *decoder) skipAny(depth int) error {
 	case AnyFloat64, AnyBigInt:
 		_, err = d.readN(8)
 	case AnyString:
-		_, err = d.readVarString()
+		_, err = d.readUTF8()
 	case AnyBytes:
 		var n uint64
 		if n, err = d.readVarUint(); err == nil {
@@ -243,7 +243,7 @@ func (d *decoder) skipAnyList(object bool, depth int) error {
 	}
 	for i := uint64(0); i < n; i++ {
 		if object {
-			if _, err := d.readVarString(); err != nil {
+			if _, err := d.readUTF8(); err != nil {
 				return err
 			}
 		}

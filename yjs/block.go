@@ -94,7 +94,7 @@ func (s *Store) tryMerge(c *client, inInts bool, i int, p *Struct) bool {
 	count, w := readCount(b.enc[h.contentAt:])
 	addCount, body := p.Length, mergeBody(p)
 	if h.ref() == RefString {
-		addCount = uint64(len(p.Content.Text))
+		addCount = uint64(len(p.Content.data))
 	}
 	newCount := count + addCount
 	op := undoOp{kind: opMergeBlock, c: c, idx: i, inInts: inInts, old: *b, prefN: w,
@@ -139,12 +139,8 @@ func readCount(b []byte) (uint64, int) {
 // mergeBody returns the content bytes of p that follow its count.
 func mergeBody(p *Struct) []byte {
 	switch p.Ref() {
-	case RefString:
-		return []byte(p.Content.Text)
-	case RefJSON, RefAny:
-		enc := appendContent(nil, p.Ref(), &p.Content)
-		_, n := readCount(enc)
-		return enc[n:]
+	case RefString, RefJSON, RefAny:
+		return []byte(p.Content.data)
 	}
 	return nil // GC and Deleted carry only their length
 }

@@ -40,28 +40,22 @@ var (
 	errRef          = malformed("unknown struct ref")
 )
 
-// Content is the payload of an item. Which fields are used depends on the item's ref.
+// Content is the payload of an item, kept compact: a count and two strings whose meaning
+// depends on the item's ref (see the accessors). JSON elements, any values and
+// subdocument options stay encoded as written, checked when read and decoded only on
+// demand, so that content takes about the memory it takes on the wire. Make one with
+// [StringContent], [AnyContent] and the other constructors.
 type Content struct {
-	// Len is the length of RefDeleted content.
-	Len uint64
-	// Text is the UTF-8 text of RefString content; its length in clock units is the
-	// number of UTF-16 code units, as in JavaScript.
-	Text string
-	// Key is the attribute key of RefFormat content, the node or hook name of
+	// n is the length of RefDeleted content, the element count of RefJSON and RefAny
+	// content, and the type ref of RefType content.
+	n uint64
+	// key is the attribute key of RefFormat content, the node or hook name of
 	// TypeXMLElement and TypeXMLHook content, and the guid of RefDoc content.
-	Key string
-	// Value is the JSON text of RefEmbed content and of a RefFormat value.
-	Value string
-	// JSON holds the elements of RefJSON content as JSON texts ("undefined" is kept).
-	JSON []string
-	// Binary is the payload of RefBinary content.
-	Binary []byte
-	// TypeRef is the shared type created by RefType content (TypeArray ... TypeXMLText).
-	TypeRef uint64
-	// Any holds the elements of RefAny content.
-	Any []Any
-	// Opts holds the options of RefDoc content.
-	Opts *Any
+	key string
+	// data is the text of RefString content, the JSON text of RefEmbed content and of a
+	// RefFormat value, the payload of RefBinary content, the encoded elements of RefJSON
+	// and RefAny content (after their count), and the encoded options of RefDoc content.
+	data string
 }
 
 // countable reports whether content of this ref can be longer than one clock unit
@@ -78,29 +72,29 @@ func (d *decoder) readContent(ref uint8) (Content, uint64, error) {
 	n := uint64(1)
 	switch ref {
 	case RefDeleted:
-		c.Len, err = d.readVarUint()
-		n = c.Len
-	case RefJSON:
-		c.JSON, err = d.readJSONList()
-		n = uint64(len(c.JSON))
+		c.n, err = d.readVarUint()
+		n = c.n
+	case RefJSON, RefAny:
+		c.n, c.data, err = d.readElems(ref)
+		n = c.n
 	case RefBinary:
-		c.Binary, err = d.readVarBytes()
+		var b []byte
+		if b, err = d.readVarBytesRaw(); err == nil {
+			c.data = d.text(d.pos-len(b), d.pos)
+		}
 	case RefString:
-		c.Text, err = d.readVarString()
-		n = utf16Len(c.Text)
+		c.data, err = d.readVarString()
+		n = utf16Len(c.data)
 	case RefEmbed:
-		c.Value, err = d.readJSON()
+		c.data, err = d.readJSON()
 	case RefFormat:
-		if c.Key, err = d.readVarString(); err == nil {
-			c.Value, err = d.readJSON()
+		if c.key, err = d.readVarString(); err == nil {
+			c.data, err = d.readJSON()
 		}
 	case RefType:
-		c.TypeRef, c.Key, err = d.readTypeRef()
-	case RefAny:
-		c.Any, err = d.readAnyList()
-		n = uint64(len(c.Any))
+		c.n, c.key, err = d.readTypeRef()
 	case RefDoc:
-		c.Key, c.Opts, err = d.readDoc()
+		c.key, c.data, err = d.readDoc()
 	default:
 		return Content{}, 0, errRef
 	}
@@ -115,57 +109,46 @@ func (d *decoder) readContent(ref uint8) (Content, uint64, error) {
 
 // readJSON reads a var-string that must hold one JSON text (lib0 readJSON).
 func (d *decoder) readJSON() (string, error) {
-	s, err := d.readVarString()
+	b, err := d.readUTF8()
 	if err != nil {
 		return "", err
 	}
-	if !json.Valid([]byte(s)) {
+	if !json.Valid(b) {
 		return "", errBadJSON
 	}
-	return s, nil
+	return d.text(d.pos-len(b), d.pos), nil
 }
 
-// readJSONList reads the elements of RefJSON content.
-func (d *decoder) readJSONList() ([]string, error) {
+// readElems reads the elements of RefJSON content (JSON texts or "undefined") or RefAny
+// content (any values), checking each, and returns their count and their encoding.
+func (d *decoder) readElems(ref uint8) (uint64, string, error) {
 	n, err := d.readVarUint()
 	if err != nil {
-		return nil, err
+		return 0, "", err
 	}
-	if n > uint64(d.remaining()) {
-		return nil, errTruncated
+	if n > uint64(d.remaining()) { // every element takes at least one byte
+		return 0, "", errTruncated
 	}
-	out := make([]string, 0, n)
+	start := d.pos
 	for i := uint64(0); i < n; i++ {
-		s, err := d.readVarString()
-		if err != nil {
-			return nil, err
+		if err := d.skipElem(ref, true); err != nil {
+			return 0, "", err
 		}
-		if s != "undefined" && !json.Valid([]byte(s)) {
-			return nil, errBadJSON
-		}
-		out = append(out, s)
 	}
-	return out, nil
+	return n, d.text(start, d.pos), nil
 }
 
-// readAnyList reads the elements of RefAny content.
-func (d *decoder) readAnyList() ([]Any, error) {
-	n, err := d.readVarUint()
-	if err != nil {
-		return nil, err
+// skipElem moves past one element of RefJSON or RefAny content; check also checks a JSON
+// element's text (any values are always checked).
+func (d *decoder) skipElem(ref uint8, check bool) error {
+	if ref == RefAny {
+		return d.skipAny(0)
 	}
-	if n > uint64(d.remaining()) {
-		return nil, errTruncated
+	b, err := d.readUTF8()
+	if err == nil && check && string(b) != "undefined" && !json.Valid(b) {
+		err = errBadJSON
 	}
-	out := make([]Any, 0, n)
-	for i := uint64(0); i < n; i++ {
-		a, err := d.readAny(0)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, nil
+	return err
 }
 
 // readTypeRef reads the type ref of RefType content and the name XML elements and hooks
@@ -185,61 +168,49 @@ func (d *decoder) readTypeRef() (uint64, string, error) {
 	return 0, "", errTypeRef
 }
 
-// readDoc reads the guid and options of RefDoc content. yjs spreads the options into
-// its Doc constructor and reads fields of them, so null and undefined are refused.
-func (d *decoder) readDoc() (string, *Any, error) {
+// readDoc reads the guid and the encoded options of RefDoc content. yjs spreads the
+// options into its Doc constructor and reads fields of them, so null and undefined are
+// refused.
+func (d *decoder) readDoc() (string, string, error) {
 	guid, err := d.readVarString()
 	if err != nil {
-		return "", nil, err
+		return "", "", err
 	}
-	opts, err := d.readAny(0)
-	if err != nil {
-		return "", nil, err
+	start := d.pos
+	if err := d.skipAny(0); err != nil {
+		return "", "", err
 	}
-	if opts.Kind == AnyNull || opts.Kind == AnyUndefined {
-		return "", nil, errDocOpts
+	if k := AnyKind(d.buf[start]); k == AnyNull || k == AnyUndefined {
+		return "", "", errDocOpts
 	}
-	return guid, &opts, nil
+	return guid, d.text(start, d.pos), nil
 }
 
 // appendContent writes content of the given ref.
 func appendContent(dst []byte, ref uint8, c *Content) []byte {
 	switch ref {
 	case RefDeleted:
-		return AppendVarUint(dst, c.Len)
-	case RefJSON:
-		dst = AppendVarUint(dst, uint64(len(c.JSON)))
-		for _, s := range c.JSON {
-			dst = AppendVarString(dst, s)
-		}
-		return dst
-	case RefBinary:
-		return appendVarBytes(dst, c.Binary)
-	case RefString:
-		return AppendVarString(dst, c.Text)
-	case RefEmbed:
-		return AppendVarString(dst, c.Value)
+		return AppendVarUint(dst, c.n)
+	case RefJSON, RefAny:
+		dst = AppendVarUint(dst, c.n)
+		return append(dst, c.data...)
+	case RefBinary, RefString, RefEmbed:
+		return AppendVarString(dst, c.data)
 	case RefFormat:
-		dst = AppendVarString(dst, c.Key)
-		return AppendVarString(dst, c.Value)
+		dst = AppendVarString(dst, c.key)
+		return AppendVarString(dst, c.data)
 	case RefType:
-		dst = AppendVarUint(dst, c.TypeRef)
-		if c.TypeRef == TypeXMLElement || c.TypeRef == TypeXMLHook {
-			dst = AppendVarString(dst, c.Key)
-		}
-		return dst
-	case RefAny:
-		dst = AppendVarUint(dst, uint64(len(c.Any)))
-		for _, a := range c.Any {
-			dst = AppendAny(dst, a)
+		dst = AppendVarUint(dst, c.n)
+		if c.n == TypeXMLElement || c.n == TypeXMLHook {
+			dst = AppendVarString(dst, c.key)
 		}
 		return dst
 	case RefDoc:
-		dst = AppendVarString(dst, c.Key)
-		if c.Opts == nil {
+		dst = AppendVarString(dst, c.key)
+		if c.data == "" {
 			return AppendAny(dst, Any{Kind: AnyObject})
 		}
-		return AppendAny(dst, *c.Opts)
+		return append(dst, c.data...)
 	}
 	return dst
 }
@@ -250,15 +221,27 @@ func splitContent(ref uint8, c Content, off uint64) (left, right Content) {
 	left, right = c, c
 	switch ref {
 	case RefDeleted:
-		left.Len, right.Len = off, c.Len-off
-	case RefJSON:
-		left.JSON, right.JSON = c.JSON[:off:off], c.JSON[off:]
+		left.n, right.n = off, c.n-off
+	case RefJSON, RefAny:
+		at := elemOffset(ref, c.data, off)
+		left.n, right.n = off, c.n-off
+		left.data, right.data = c.data[:at], c.data[at:]
 	case RefString:
-		left.Text, right.Text = splitUTF16(c.Text, off)
-	case RefAny:
-		left.Any, right.Any = c.Any[:off:off], c.Any[off:]
+		left.data, right.data = splitUTF16(c.data, off)
 	}
 	return left, right
+}
+
+// elemOffset returns where element k of the encoded elements data (checked when read)
+// starts.
+func elemOffset(ref uint8, data string, k uint64) int {
+	d := decoder{buf: []byte(data)}
+	for i := uint64(0); i < k && d.remaining() > 0; i++ {
+		if d.skipElem(ref, false) != nil {
+			break
+		}
+	}
+	return d.pos
 }
 
 // utf16Len counts the UTF-16 code units of a valid UTF-8 string: JavaScript's length.

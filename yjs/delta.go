@@ -115,10 +115,7 @@ func (d *deltaBuilder) applyOverrides() {
 
 // reset empties the builder for the next Apply, dropping references to the update.
 func (d *deltaBuilder) reset() {
-	clear(d.pieces)
-	d.pieces = d.pieces[:0]
-	clear(d.overrides)
-	d.overrides = d.overrides[:0]
-	clear(d.dels)
-	d.dels = d.dels[:0]
+	d.pieces = recycle(d.pieces)
+	d.overrides = recycle(d.overrides)
+	d.dels = recycle(d.dels)
 }

@@ -289,3 +289,19 @@ func coverage(s *Store) map[uint64][]Range {
 	}
 	return out
 }
+
+// FuzzSkipAny checks that the scan that checks encoded any content refuses exactly what
+// decoding refuses, and ends where decoding ends.
+func FuzzSkipAny(f *testing.F) {
+	f.Add(nestedAny(nil))
+	f.Add(objectWithKeys(3)[1:])
+	f.Add([]byte{byte(AnyString), 2, 0xc3, 0xa9, byte(AnyInt), 0x80})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, n, errRead := ReadAny(b)
+		d := decoder{buf: b}
+		errSkip := d.skipAny(0)
+		if (errRead == nil) != (errSkip == nil) || errRead == nil && n != d.pos {
+			t.Fatalf("ReadAny: %d, %v; skipAny: %d, %v", n, errRead, d.pos, errSkip)
+		}
+	})
+}

@@ -114,31 +114,31 @@ func describeStruct(s *Struct) map[string]any {
 func describeContent(ref uint8, c *Content) map[string]any {
 	switch ref {
 	case RefDeleted:
-		return map[string]any{"type": "deleted", "len": c.Len}
+		return map[string]any{"type": "deleted", "len": c.Len()}
 	case RefJSON:
-		return map[string]any{"type": "json", "json": c.JSON}
+		return map[string]any{"type": "json", "json": c.JSON()}
 	case RefBinary:
-		return map[string]any{"type": "binary", "hex": hex.EncodeToString(c.Binary)}
+		return map[string]any{"type": "binary", "hex": hex.EncodeToString(c.Binary())}
 	case RefString:
-		return map[string]any{"type": "string", "str": c.Text}
+		return map[string]any{"type": "string", "str": c.Text()}
 	case RefEmbed:
-		return map[string]any{"type": "embed", "json": c.Value}
+		return map[string]any{"type": "embed", "json": c.Value()}
 	case RefFormat:
-		return map[string]any{"type": "format", "key": c.Key, "json": c.Value}
+		return map[string]any{"type": "format", "key": c.Key(), "json": c.Value()}
 	case RefType:
-		m := map[string]any{"type": "type", "typeRef": c.TypeRef}
-		if c.TypeRef == TypeXMLElement || c.TypeRef == TypeXMLHook {
-			m["name"] = c.Key
+		m := map[string]any{"type": "type", "typeRef": c.TypeRef()}
+		if c.TypeRef() == TypeXMLElement || c.TypeRef() == TypeXMLHook {
+			m["name"] = c.Key()
 		}
 		return m
 	case RefAny:
 		vals := []any{}
-		for _, a := range c.Any {
+		for _, a := range c.Any() {
 			vals = append(vals, describeAny(a))
 		}
 		return map[string]any{"type": "any", "values": vals}
 	case RefDoc:
-		return map[string]any{"type": "doc", "guid": c.Key, "opts": describeAny(*c.Opts)}
+		return map[string]any{"type": "doc", "guid": c.Key(), "opts": describeAny(c.Opts())}
 	}
 	return nil
 }

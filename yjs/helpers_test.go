@@ -11,7 +11,7 @@ import (
 // type name "t").
 func textAt(client, clock uint64, origin *ID, text string) Struct {
 	s := Struct{ID: ID{client, clock}, Length: utf16Len(text), Info: RefString,
-		Content: Content{Text: text}}
+		Content: StringContent(text)}
 	if origin == nil {
 		s.ParentIsName, s.ParentName = true, "t"
 	} else {

@@ -25,6 +25,17 @@ var (
 type decoder struct {
 	buf []byte
 	pos int
+	// src, when set, holds the same bytes as buf: strings read are substrings of it, so
+	// that decoding a whole update copies it once instead of once per string.
+	src string
+}
+
+// text returns buf[from:to] as a string, sharing src when the decoder has it.
+func (d *decoder) text(from, to int) string {
+	if d.src != "" {
+		return d.src[from:to]
+	}
+	return string(d.buf[from:to])
 }
 
 // remaining reports how many unread bytes are left.
@@ -114,11 +125,7 @@ func (d *decoder) readN(n uint64) ([]byte, error) {
 
 // readVarBytes reads a var-uint length and that many bytes, copied.
 func (d *decoder) readVarBytes() ([]byte, error) {
-	n, err := d.readVarUint()
-	if err != nil {
-		return nil, err
-	}
-	b, err := d.readN(n)
+	b, err := d.readVarBytesRaw()
 	if err != nil {
 		return nil, err
 	}
@@ -127,20 +134,38 @@ func (d *decoder) readVarBytes() ([]byte, error) {
 	return out, nil
 }
 
-// readVarString reads a var-uint byte length and that many bytes of UTF-8.
-func (d *decoder) readVarString() (string, error) {
+// readVarBytesRaw reads a var-uint length and that many bytes, uncopied.
+func (d *decoder) readVarBytesRaw() ([]byte, error) {
 	n, err := d.readVarUint()
 	if err != nil {
+		return nil, err
+	}
+	return d.readN(n)
+}
+
+// readVarString reads a var-uint byte length and that many bytes of UTF-8.
+func (d *decoder) readVarString() (string, error) {
+	b, err := d.readUTF8()
+	if err != nil {
 		return "", err
+	}
+	return d.text(d.pos-len(b), d.pos), nil
+}
+
+// readUTF8 reads a var-string as readVarString does, but returns its bytes uncopied.
+func (d *decoder) readUTF8() ([]byte, error) {
+	n, err := d.readVarUint()
+	if err != nil {
+		return nil, err
 	}
 	b, err := d.readN(n)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if !utf8.Valid(b) {
-		return "", errBadUTF8
+		return nil, errBadUTF8
 	}
-	return string(b), nil
+	return b, nil
 }
 
 // readFixed reads n big-endian bytes (n is 4 or 8) as an unsigned integer.

@@ -209,23 +209,15 @@ func combine(ps []Struct) Struct {
 	}
 	switch st.Ref() {
 	case RefDeleted:
-		st.Content.Len = st.Length
-	case RefString:
+		st.Content.n = st.Length
+	case RefString, RefJSON, RefAny:
 		var b strings.Builder
+		st.Content.n = 0 // the element count; RefString has none
 		for _, p := range ps {
-			b.WriteString(p.Content.Text)
+			b.WriteString(p.Content.data)
+			st.Content.n += p.Content.n
 		}
-		st.Content.Text = b.String()
-	case RefJSON:
-		st.Content.JSON = nil
-		for _, p := range ps {
-			st.Content.JSON = append(st.Content.JSON, p.Content.JSON...)
-		}
-	case RefAny:
-		st.Content.Any = nil
-		for _, p := range ps {
-			st.Content.Any = append(st.Content.Any, p.Content.Any...)
-		}
+		st.Content.data = b.String()
 	}
 	return st
 }

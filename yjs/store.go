@@ -40,6 +40,10 @@ type Store struct {
 }
 
 // client is what the store knows of one client's structs and deletes.
+//
+// TODO: a client costs about 280 heap bytes (this record, its map entry, its first block
+// or range) and an update can name one in 6 bytes, so a store can hold about 41 times its
+// encoded size (BenchmarkMemory, delete-clients); other shapes stay under 12 times.
 type client struct {
 	id uint64
 

@@ -38,13 +38,13 @@ func TestStoreScenarios(t *testing.T) {
 	hello := textAt(1, 0, nil, "hello")
 	abc := textAt(1, 5, id(1, 4), "abc")
 	child := Struct{ID: ID{2, 0}, Length: 1, Info: RefString, ParentID: ID{1, 0},
-		Content: Content{Text: "x"}}
+		Content: StringContent("x")}
 	rightOf := Struct{ID: ID{3, 0}, Length: 1, Info: InfoRightOrigin | RefString,
-		RightOrigin: ID{2, 0}, Content: Content{Text: "y"}}
+		RightOrigin: ID{2, 0}, Content: StringContent("y")}
 	parent := Struct{ID: ID{1, 0}, Length: 1, Info: RefType, ParentIsName: true,
-		ParentName: "m", Content: Content{TypeRef: TypeText}}
+		ParentName: "m", Content: TypeContent(TypeText, "")}
 	blocked := Struct{ID: ID{1, 0}, Length: 1, Info: RefString, ParentID: ID{9, 5},
-		Content: Content{Text: "p"}}
+		Content: StringContent("p")}
 	qr := textAt(1, 1, id(1, 0), "qr")
 	ab, ef := textAt(1, 0, nil, "ab"), textAt(1, 4, id(1, 3), "ef")
 	tests := []struct {
@@ -190,7 +190,7 @@ func TestStoreEncodeDiff(t *testing.T) {
 func TestStoreIsEmpty(t *testing.T) {
 	withOrigin := textAt(1, 3, id(1, 2), "x")
 	byParentID := Struct{ID: ID{1, 0}, Length: 1, Info: RefString, ParentID: ID{2, 0},
-		Content: Content{Text: "x"}}
+		Content: StringContent("x")}
 	rootButPending := textAt(1, 9, nil, "x")
 	tests := []struct {
 		name    string
@@ -284,7 +284,7 @@ func TestStoreRollback(t *testing.T) {
 		upd(runs(run(textAt(1, 0, nil, "abc")))),
 		upd(runs(run(textAt(1, 3, id(1, 2), "d")))), // merged: the block now has spare room
 		upd(runs(run(Struct{ID: ID{2, 0}, Length: 1, Info: RefString, ParentID: ID{9, 5},
-			Content: Content{Text: "p"}}, textAt(2, 1, id(2, 0), "qr")))),
+			Content: StringContent("p")}, textAt(2, 1, id(2, 0), "qr")))),
 		upd(runs(run(textAt(3, 0, id(1, 4), "w")))),
 		upd(nil, dels(1, Range{0, 1}, Range{5, 1})),
 	}

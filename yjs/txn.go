@@ -134,17 +134,28 @@ func (s *Store) commit(u *Update) {
 
 // reset forgets the journal, dropping references so that nothing of the update is kept.
 func (t *txn) reset() {
-	clear(t.snaps)
-	t.snaps = t.snaps[:0]
-	clear(t.ops)
-	t.ops = t.ops[:0]
-	clear(t.alts)
-	t.alts = t.alts[:0]
-	clear(t.work)
-	t.work = t.work[:0]
+	t.snaps = recycle(t.snaps)
+	t.ops = recycle(t.ops)
+	t.alts = recycle(t.alts)
+	t.work = recycle(t.work)
+	t.cands = recycle(t.cands)
+	t.news = recycle(t.news)
 	t.delta = nil
 	t.arena = nil
 	t.builder.reset()
+}
+
+// maxKept bounds the scratch an Apply keeps for the next one, in elements: one large
+// update would otherwise pin a hundred bytes or more per struct for the store's life.
+const maxKept = 64
+
+// recycle empties s for reuse, or drops it when it holds more than maxKept elements.
+func recycle[T any](s []T) []T {
+	if cap(s) > maxKept {
+		return nil
+	}
+	clear(s)
+	return s[:0]
 }
 
 // removeAt deletes the blocks at the ascending positions pos in one pass.

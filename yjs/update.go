@@ -21,7 +21,8 @@ type ClientStructs struct {
 
 // DecodeUpdate decodes a v1 update. Every count and length is checked against the bytes
 // that remain, strings must be UTF-8, JSON texts must parse, and trailing bytes are an
-// error. The result does not share memory with b.
+// error. The result does not share memory with b: its strings and content share one
+// copy of b, which stays in memory as long as any of them does.
 func DecodeUpdate(b []byte) (*Update, error) {
 	u := &Update{}
 	if err := decodeUpdate(b, u); err != nil {
@@ -32,7 +33,7 @@ func DecodeUpdate(b []byte) (*Update, error) {
 
 // decodeUpdate decodes b into u, reusing the slices u already has.
 func decodeUpdate(b []byte, u *Update) error {
-	d := decoder{buf: b}
+	d := decoder{buf: b, src: string(b)}
 	if err := d.readClientStructs(&u.Structs); err != nil {
 		return fmt.Errorf("reading structs: %w", err)
 	}
@@ -99,13 +100,23 @@ func (d *decoder) readRun(run *ClientStructs) error {
 	return nil
 }
 
-// clearUpdate drops the references u holds, keeping its slices for reuse.
+// clearUpdate drops the references u holds, keeping its slices for reuse unless they
+// hold more than maxKept elements in all.
 func clearUpdate(u *Update) {
-	for i := range u.Structs {
-		clear(u.Structs[i].Structs)
+	runs, ds := u.Structs[:cap(u.Structs)], u.Deletes[:cap(u.Deletes)]
+	n := len(runs) + len(ds)
+	for i := range runs {
+		n += cap(runs[i].Structs)
 	}
-	for i := range u.Deletes {
-		clear(u.Deletes[i].Ranges)
+	for i := range ds {
+		n += cap(ds[i].Ranges)
+	}
+	if n > maxKept {
+		*u = Update{}
+		return
+	}
+	for i := range runs {
+		clear(runs[i].Structs)
 	}
 }
 

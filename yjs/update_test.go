@@ -47,7 +47,7 @@ func TestDecodeUpdate(t *testing.T) {
 			name: "string under a root type", in: "01 01 07 00 04 01 01 74 02 68 69 00",
 			want: Update{Structs: []ClientStructs{{Client: 7, Structs: []Struct{{
 				ID: ID{7, 0}, Length: 2, Info: RefString, ParentIsName: true, ParentName: "t",
-				Content: Content{Text: "hi"},
+				Content: StringContent("hi"),
 			}}}}, Deletes: []ClientDeletes{}},
 		},
 		{
@@ -55,21 +55,21 @@ func TestDecodeUpdate(t *testing.T) {
 			in:   "01 01 07 01 a8 07 00 01 7d 05 00",
 			want: Update{Structs: []ClientStructs{{Client: 7, Clock: 1, Structs: []Struct{{
 				ID: ID{7, 1}, Length: 1, Info: InfoOrigin | InfoParentSub | RefAny,
-				Origin: ID{7, 0}, Content: Content{Any: []Any{{Kind: AnyInt, Int: 5}}},
+				Origin: ID{7, 0}, Content: AnyContent(Any{Kind: AnyInt, Int: 5}),
 			}}}}, Deletes: []ClientDeletes{}},
 		},
 		{
 			name: "map key written", in: "01 01 07 00 28 01 01 6d 01 6b 01 78 00",
 			want: Update{Structs: []ClientStructs{{Client: 7, Structs: []Struct{{
 				ID: ID{7, 0}, Length: 1, Info: InfoParentSub | RefAny, ParentIsName: true,
-				ParentName: "m", ParentSub: "k", Content: Content{Any: []Any{{Kind: AnyTrue}}},
+				ParentName: "m", ParentSub: "k", Content: AnyContent(Any{Kind: AnyTrue}),
 			}}}}, Deletes: []ClientDeletes{}},
 		},
 		{
 			name: "parent by item id, astral text", in: "01 01 07 00 04 00 03 04 04 f0 9f 98 80 00",
 			want: Update{Structs: []ClientStructs{{Client: 7, Structs: []Struct{{
 				ID: ID{7, 0}, Length: 2, Info: RefString, ParentID: ID{3, 4},
-				Content: Content{Text: "😀"},
+				Content: StringContent("😀"),
 			}}}}, Deletes: []ClientDeletes{}},
 		},
 		{
@@ -77,14 +77,14 @@ func TestDecodeUpdate(t *testing.T) {
 			again: "01 01 07 00 04 00 03 04 01 78 00",
 			want: Update{Structs: []ClientStructs{{Client: 7, Structs: []Struct{{
 				ID: ID{7, 0}, Length: 1, Info: RefString, ParentID: ID{3, 4},
-				Content: Content{Text: "x"},
+				Content: StringContent("x"),
 			}}}}, Deletes: []ClientDeletes{}},
 		},
 		{
 			name: "right origin, xml element", in: "01 01 09 02 47 08 01 03 01 70 00",
 			want: Update{Structs: []ClientStructs{{Client: 9, Clock: 2, Structs: []Struct{{
 				ID: ID{9, 2}, Length: 1, Info: InfoRightOrigin | RefType, RightOrigin: ID{8, 1},
-				Content: Content{TypeRef: TypeXMLElement, Key: "p"},
+				Content: TypeContent(TypeXMLElement, "p"),
 			}}}}, Deletes: []ClientDeletes{}},
 		},
 		{
@@ -102,13 +102,13 @@ func TestDecodeUpdate(t *testing.T) {
 				"00",
 			want: Update{Structs: []ClientStructs{{Client: 2, Structs: []Struct{
 				{ID: ID{2, 0}, Length: 2, Info: RefJSON, ParentIsName: true, ParentName: "l",
-					Content: Content{JSON: []string{"1", "undefined"}}},
+					Content: JSONContent("1", "undefined")},
 				{ID: ID{2, 2}, Length: 1, Info: InfoOrigin | RefEmbed, Origin: ID{2, 1},
-					Content: Content{Value: "{}"}},
+					Content: EmbedContent("{}")},
 				{ID: ID{2, 3}, Length: 1, Info: InfoOrigin | RefFormat, Origin: ID{2, 2},
-					Content: Content{Key: "b", Value: "null"}},
+					Content: FormatContent("b", "null")},
 				{ID: ID{2, 4}, Length: 3, Info: InfoOrigin | RefDeleted, Origin: ID{2, 3},
-					Content: Content{Len: 3}},
+					Content: DeletedContent(3)},
 			}}}, Deletes: []ClientDeletes{}},
 		},
 		{
@@ -116,9 +116,9 @@ func TestDecodeUpdate(t *testing.T) {
 			in:   "01 02 02 00 03 01 01 61 02 ab cd 89 02 00 01 67 76 00 00",
 			want: Update{Structs: []ClientStructs{{Client: 2, Structs: []Struct{
 				{ID: ID{2, 0}, Length: 1, Info: RefBinary, ParentIsName: true, ParentName: "a",
-					Content: Content{Binary: []byte{0xab, 0xcd}}},
+					Content: BinaryContent([]byte{0xab, 0xcd})},
 				{ID: ID{2, 1}, Length: 1, Info: InfoOrigin | RefDoc, Origin: ID{2, 0},
-					Content: Content{Key: "g", Opts: &Any{Kind: AnyObject, Fields: []AnyField{}}}},
+					Content: DocContent("g", Any{Kind: AnyObject})},
 			}}}, Deletes: []ClientDeletes{}},
 		},
 	}
@@ -231,24 +231,24 @@ func TestSliceStruct(t *testing.T) {
 	item := Struct{
 		ID: ID{4, 10}, Length: 4, Info: InfoRightOrigin | InfoParentSub | RefString,
 		RightOrigin: ID{9, 9}, ParentIsName: true, ParentName: "t", ParentSub: "k",
-		Content: Content{Text: "a😀b"},
+		Content: StringContent("a😀b"),
 	}
 	r := sliceStruct(item, 2)
 	if r.ID != (ID{4, 12}) || r.Length != 2 || r.Origin != (ID{4, 11}) || !r.HasOrigin() ||
-		r.Content.Text != "\uFFFDb" || r.RightOrigin != (ID{9, 9}) {
+		r.Content.Text() != "\uFFFDb" || r.RightOrigin != (ID{9, 9}) {
 		t.Fatalf("right part %+v", r)
 	}
 	// The right part writes no parent info because it has an origin now.
 	u := Update{Structs: []ClientStructs{{Client: 4, Clock: 12, Structs: []Struct{r}}}}
 	same(t, u.Encode(), unhex(t, "01 01 04 0c e4 04 0b 09 09 04 ef bf bd 62 00"))
 	l := truncateStruct(item, 2)
-	if l.Length != 2 || l.Content.Text != "a\uFFFD" || l.ID != item.ID || l.HasOrigin() {
+	if l.Length != 2 || l.Content.Text() != "a\uFFFD" || l.ID != item.ID || l.HasOrigin() {
 		t.Fatalf("left part %+v", l)
 	}
-	if m := clipStruct(item, 11, 13); m.ID.Clock != 11 || m.Length != 2 || m.Content.Text != "😀" {
+	if m := clipStruct(item, 11, 13); m.ID.Clock != 11 || m.Length != 2 || m.Content.Text() != "😀" {
 		t.Fatalf("middle part %+v", m)
 	}
-	if m := clipStruct(item, 12, 13); m.Length != 1 || m.Content.Text != "\uFFFD" {
+	if m := clipStruct(item, 12, 13); m.Length != 1 || m.Content.Text() != "\uFFFD" {
 		t.Fatalf("half a pair %+v", m)
 	}
 	gc := sliceStruct(Struct{ID: ID{1, 0}, Length: 5, Info: RefGC}, 3)
