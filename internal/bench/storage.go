@@ -31,7 +31,7 @@ func fillDocument(size int) []byte {
 	for i := range items {
 		s := yjs.Struct{
 			ID:     yjs.ID{Client: fillClient, Clock: uint64(i * fillChunk)},
-			Length: fillChunk, Info: yjs.RefString, Content: yjs.Content{Text: text},
+			Length: fillChunk, Info: yjs.RefString, Content: yjs.StringContent(text),
 		}
 		if i == 0 {
 			s.ParentIsName, s.ParentName = true, "t"
@@ -73,7 +73,7 @@ func (e *editor) update(clock uint64) []byte {
 	id := uint64(editorBase + e.k)
 	s := yjs.Struct{
 		ID: yjs.ID{Client: id, Clock: clock}, Length: 1, Info: yjs.RefString,
-		Content: yjs.Content{Text: string(rune('a' + clock%26))},
+		Content: yjs.StringContent(string(rune('a' + clock%26))),
 	}
 	switch {
 	case clock > 0:
