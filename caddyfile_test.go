@@ -205,12 +205,22 @@ func FuzzUnmarshalCaddyfile(f *testing.F) {
 			"  self B {\n   k input.m\n  }\n }\n}",
 		"pluv {\n auth {\n  secret s\n  user {\n   o object {\n    a array object {\n" +
 			"     b integer min 1\n    }\n   }\n  }\n }\n}",
+		"pluv_token {\n secret s\n user name {http.request.header.X-Name}\n format jwe\n}",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, input string) {
+		// Tokenize, not NewTestDispenser: that one exits the process on a lexer error,
+		// which the fuzzer reports as a crash of the code under test.
+		tokens, err := caddyfile.Tokenize([]byte(input), "Caddyfile")
+		if err != nil {
+			return
+		}
+		// pluv_token's parser takes the same input; it must refuse or accept, not panic.
+		var th TokenHandler
+		_ = th.UnmarshalCaddyfile(caddyfile.NewDispenser(tokens))
 		var h Handler
-		if err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(input)); err != nil {
+		if err := h.UnmarshalCaddyfile(caddyfile.NewDispenser(tokens)); err != nil {
 			return
 		}
 		// What parses must survive a JSON round trip unchanged.
