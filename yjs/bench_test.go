@@ -138,7 +138,8 @@ func cloneStore(s *Store) *Store {
 	n := *s
 	n.txn = txn{}
 	n.clients = make(map[uint64]*client, len(s.clients))
-	n.order = make([]*client, len(s.order))
+	n.order = make([]*client, len(s.ordered()))
+	n.added = nil
 	for i, c := range s.order {
 		cc := cloneClient(c)
 		n.order[i], n.clients[c.id] = cc, cc
@@ -150,7 +151,10 @@ func cloneStore(s *Store) *Store {
 func cloneClient(c *client) *client {
 	cc := *c
 	cc.ints, cc.pend = cloneBlocks(c.ints), cloneBlocks(c.pend)
-	cc.dels = slices.Clone(c.dels)
+	cc.dels.chunks = make([][]Range, len(c.dels.chunks))
+	for i, ch := range c.dels.chunks {
+		cc.dels.chunks[i] = slices.Clone(ch)
+	}
 	cc.waiters = slices.Clone(c.waiters)
 	cc.txnID, cc.overID = 0, 0
 	return &cc
@@ -160,8 +164,9 @@ func cloneClient(c *client) *client {
 // copied again from d and the clients Applies added are dropped. It costs a pass over
 // the clients and copies only what changed.
 func (d *benchDoc) reset(s *Store) {
-	keep := s.order[:0]
-	for _, c := range s.order {
+	order := s.ordered()
+	keep := order[:0]
+	for _, c := range order {
 		orig := d.store.clients[c.id]
 		switch {
 		case orig == nil:
@@ -174,7 +179,7 @@ func (d *benchDoc) reset(s *Store) {
 			keep = append(keep, c)
 		}
 	}
-	clear(s.order[len(keep):])
+	clear(order[len(keep):])
 	s.order = keep
 	o := d.store
 	s.nStructClients, s.nDSClients = o.nStructClients, o.nDSClients
@@ -235,12 +240,12 @@ func TestBenchDocs(t *testing.T) {
 				t.Fatalf("%s: reset copy differs", d.name)
 			}
 			blocks, nDels := 0, 0
-			for _, c := range d.store.order {
+			for _, c := range d.store.ordered() {
 				blocks += c.nBlocks()
-				nDels += len(c.dels)
+				nDels += c.dels.Len()
 			}
 			t.Logf("%s: %d bytes, %d blocks, %d delete ranges, %d clients", d.name,
-				d.store.Size(), blocks, nDels, len(d.store.order))
+				d.store.Size(), blocks, nDels, len(d.store.clients))
 		}
 	}
 }

@@ -11,8 +11,9 @@ import (
 func (s *Store) Encode() []byte {
 	out := make([]byte, 0, s.Size())
 	out = AppendVarUint(out, uint64(s.nStructClients))
-	for i := len(s.order) - 1; i >= 0; i-- {
-		c := s.order[i]
+	order := s.ordered()
+	for i := len(order) - 1; i >= 0; i-- {
+		c := order[i]
 		if c.nBlocks() == 0 {
 			continue
 		}
@@ -46,14 +47,15 @@ func appendBlocks(out []byte, blocks []block, prev uint64) []byte {
 // appendDeletes writes the store's delete set, clients in descending order.
 func (s *Store) appendDeletes(out []byte) []byte {
 	out = AppendVarUint(out, uint64(s.nDSClients))
-	for i := len(s.order) - 1; i >= 0; i-- {
-		c := s.order[i]
-		if len(c.dels) == 0 {
+	order := s.ordered()
+	for i := len(order) - 1; i >= 0; i-- {
+		c := order[i]
+		if c.dels.Len() == 0 {
 			continue
 		}
 		out = AppendVarUint(out, c.id)
-		out = AppendVarUint(out, uint64(len(c.dels)))
-		for _, r := range c.dels {
+		out = AppendVarUint(out, uint64(c.dels.Len()))
+		for r := range c.dels.all {
 			out = AppendVarUint(out, r.Clock)
 			out = AppendVarUint(out, r.Len)
 		}
@@ -63,15 +65,16 @@ func (s *Store) appendDeletes(out []byte) []byte {
 
 // StateVector returns the encoded v1 state vector of the integrated structs.
 func (s *Store) StateVector() []byte {
+	order := s.ordered()
 	n := 0
-	for _, c := range s.order {
+	for _, c := range order {
 		if c.state > 0 {
 			n++
 		}
 	}
-	out := AppendVarUint(nil, uint64(n))
-	for i := len(s.order) - 1; i >= 0; i-- {
-		if c := s.order[i]; c.state > 0 {
+	out := AppendVarUint(make([]byte, 0, 1+n*10), uint64(n))
+	for i := len(order) - 1; i >= 0; i-- {
+		if c := order[i]; c.state > 0 {
 			out = appendID(out, ID{c.id, c.state})
 		}
 	}
@@ -88,8 +91,9 @@ func (s *Store) EncodeDiff(sv []byte) ([]byte, error) {
 	}
 	body := make([]byte, 0, 64)
 	n := 0
-	for i := len(s.order) - 1; i >= 0; i-- {
-		c := s.order[i]
+	order := s.ordered()
+	for i := len(order) - 1; i >= 0; i-- {
+		c := order[i]
 		from := peer[c.id]
 		ints, pend := c.ints, c.pend
 		k := sort.Search(len(ints), func(k int) bool { return ints[k].end() > from })
