@@ -127,10 +127,11 @@ func (rs *rangeSet) replace(lo, hi uint64, with []Range) {
 }
 
 // split cuts ch into chunks of at most maxChunk ranges, appended to dst; an empty ch
-// gives none.
+// gives none. A chunk cut off gets room for maxChunk ranges, so that it grows without
+// being copied again.
 func split(dst [][]Range, ch []Range) [][]Range {
 	for len(ch) > maxChunk {
-		dst = append(dst, slices.Clone(ch[:maxChunk/2]))
+		dst = append(dst, append(make([]Range, 0, maxChunk), ch[:maxChunk/2]...))
 		ch = ch[maxChunk/2:]
 	}
 	if len(ch) > 0 {
