@@ -94,9 +94,10 @@ func verifyClient(s *Store, c *client) error {
 	}
 	var delBytes, pendDel int
 	n := 0
-	for _, ch := range c.dels.chunks {
-		if len(ch) == 0 || len(ch) > maxChunk {
-			return fmt.Errorf("delete chunk of %d ranges", len(ch))
+	for i, ch := range c.dels.chunks {
+		last := i == len(c.dels.chunks)-1
+		if len(ch) == 0 || len(ch) > maxChunk || !last && len(ch) < maxChunk/4 {
+			return fmt.Errorf("delete chunk %d of %d ranges", i, len(ch))
 		}
 		n += len(ch)
 	}
