@@ -116,7 +116,8 @@ func (s *Store) addPiece(c *client, idx int, d *deltaBuilder) {
 	p := &d.pieces[len(d.pieces)-1]
 	news := s.txn.news
 	if n := len(news); n > 0 && news[n-1].idx == idx {
-		if last := &news[n-1]; canMerge(&d.pieces[last.to-1], p) {
+		last := &news[n-1]
+		if prev := &d.pieces[last.to-1]; prev.End() == p.ID.Clock && canMerge(prev, p) {
 			last.to++
 			return
 		}
