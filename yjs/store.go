@@ -23,7 +23,7 @@ type Options struct {
 
 // Store holds a merged Yjs document state as structs per client, without a document
 // model. Make one with [NewStore]; the zero value is not usable. Not safe for concurrent
-// use.
+// use, not even of the encoding methods alone: they sort newly seen clients in.
 type Store struct {
 	opts    Options
 	clients map[uint64]*client
