@@ -2,51 +2,73 @@ package yjs
 
 import (
 	"bytes"
+	"fmt"
 	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 )
 
 // Benchmarks: go test ./yjs -run '^$' -bench . -benchmem
+//
+// Each benchmark runs on two documents of one kind, about 10 KB and about 1 MB, named
+// doc=10KB and doc=1MB, so that a cost that grows with the document shows as a
+// difference between the two rows of one shape.
 
-// keystrokes returns n one-character updates of client typing after clock from, the first
-// placed after origin (nil: at the start of the root text "t").
-func keystrokes(client, from uint64, origin *ID, n int) [][]byte {
-	out := make([][]byte, n)
-	for i := range out {
-		o := origin
-		if i > 0 {
-			o = id(client, from+uint64(i)-1)
-		}
-		out[i] = upd(runs(run(textAt(client, from+uint64(i), o, string(rune('a'+i%26))))))
-	}
-	return out
+// benchDoc is a document built for benchmarks: a store to copy and what a benchmark needs
+// to extend it.
+type benchDoc struct {
+	name    string
+	store   *Store            // never applied to: benchmarks work on copies
+	updates [][]byte          // the updates that built it, in order
+	next    map[uint64]uint64 // next clock per client
+	writer  uint64            // a client that typed text, whose clocks are all integrated
 }
 
+// copy returns a new store holding the document.
+func (d *benchDoc) copy() *Store { return cloneStore(d.store) }
+
 var (
-	bigOnce    sync.Once
-	bigUpdates [][]byte          // the edits that build the 1 MB store
-	bigNext    map[uint64]uint64 // next clock per client after them
+	benchDocsMu sync.Mutex
+	benchDocs   = map[string]*benchDoc{}
 )
 
-// megabyteStore builds a store holding about 1 MB of text typed by four clients in
-// bursts at random places, with some deletes, one update per edit as a client sends.
-// The edits are made once; each call applies them to a new store.
-func megabyteStore(tb testing.TB) (*Store, map[uint64]uint64) {
-	bigOnce.Do(func() {
+// cachedDoc builds a document once per test binary.
+func cachedDoc(tb testing.TB, key string, build func(testing.TB) *benchDoc) *benchDoc {
+	benchDocsMu.Lock()
+	defer benchDocsMu.Unlock()
+	if d := benchDocs[key]; d != nil {
+		return d
+	}
+	d := build(tb)
+	benchDocs[key] = d
+	return d
+}
+
+// docSizes are the two sizes of every benchmark document.
+var docSizes = []struct {
+	name    string
+	bytes   int // text documents
+	clients int // many-clients documents
+}{
+	{"10KB", 10 << 10, 100},
+	{"1MB", 1 << 20, 10000},
+}
+
+// textDoc returns a document of about size bytes of text typed by four clients in bursts
+// at random places, with some deletes, one update per keystroke as a client sends. Its
+// writer is client 1.
+func textDoc(tb testing.TB, name string, size int) *benchDoc {
+	return cachedDoc(tb, "text/"+name, func(tb testing.TB) *benchDoc {
 		r := rand.New(rand.NewPCG(1, 2))
-		s := NewStore(Options{})
-		next := map[uint64]uint64{}
+		d := &benchDoc{name: name, store: NewStore(Options{}), next: map[uint64]uint64{},
+			writer: 1}
 		known := []ID{{1, 4}} // integrated IDs to anchor edits to
-		add := func(u []byte) {
-			mustApplyB(tb, s, u)
-			bigUpdates = append(bigUpdates, u)
-		}
-		add(upd(runs(run(textAt(1, 0, nil, "start")))))
-		next[1] = 5
-		for s.Size() < 1<<20 {
+		d.add(tb, upd(runs(run(textAt(1, 0, nil, "start")))))
+		d.next[1] = 5
+		for d.store.Size() < size {
 			c := uint64(1 + r.IntN(4))
 			at := known[r.IntN(len(known))]
 			var right *ID
@@ -54,7 +76,7 @@ func megabyteStore(tb testing.TB) (*Store, map[uint64]uint64) {
 				right = &known[r.IntN(len(known))]
 			}
 			for range 1 + r.IntN(40) {
-				st := textAt(c, next[c], &at, strings.Repeat("é", 1+r.IntN(3)))
+				st := textAt(c, d.next[c], &at, strings.Repeat("é", 1+r.IntN(3)))
 				if right != nil {
 					st.Info |= InfoRightOrigin
 					st.RightOrigin = *right
@@ -63,19 +85,46 @@ func megabyteStore(tb testing.TB) (*Store, map[uint64]uint64) {
 				if r.IntN(50) == 0 {
 					ds = append(ds, dels(at.Client, Range{at.Clock, 1}))
 				}
-				add(upd(runs(run(st)), ds...))
-				next[c] = st.End()
+				d.add(tb, upd(runs(run(st)), ds...))
+				d.next[c] = st.End()
 				at = ID{c, st.End() - 1}
 			}
 			known = append(known, at)
 		}
-		bigNext = next
+		return d
 	})
-	s := NewStore(Options{})
-	for _, u := range bigUpdates {
-		mustApplyB(tb, s, u)
-	}
-	return s, maps.Clone(bigNext)
+}
+
+// clientsDoc returns a document in which each of n clients with random ids typed 50
+// characters at a random place, one update each. Its writer is one of them.
+func clientsDoc(tb testing.TB, name string, n int) *benchDoc {
+	return cachedDoc(tb, "clients/"+name, func(tb testing.TB) *benchDoc {
+		r := rand.New(rand.NewPCG(3, 4))
+		d := &benchDoc{name: name, store: NewStore(Options{}), next: map[uint64]uint64{}}
+		var known []ID
+		for len(d.next) < n {
+			c := uint64(r.Uint32())
+			if _, ok := d.next[c]; ok || c == 0 {
+				continue
+			}
+			var st Struct
+			if len(known) == 0 {
+				st = textAt(c, 0, nil, strings.Repeat("é", 50))
+			} else {
+				st = textAt(c, 0, &known[r.IntN(len(known))], strings.Repeat("é", 50))
+			}
+			d.add(tb, upd(runs(run(st))))
+			d.next[c] = st.End()
+			known = append(known, ID{c, uint64(r.IntN(50))})
+		}
+		d.writer = known[len(known)/2].Client
+		return d
+	})
+}
+
+func (d *benchDoc) add(tb testing.TB, u []byte) {
+	mustApplyB(tb, d.store, u)
+	d.updates = append(d.updates, u)
 }
 
 func mustApplyB(tb testing.TB, s *Store, u []byte) {
@@ -84,62 +133,205 @@ func mustApplyB(tb testing.TB, s *Store, u []byte) {
 	}
 }
 
-// BenchmarkApplyKeystroke applies one typed character per operation, continuing the
-// same client's text, to a store that starts empty.
-func BenchmarkApplyKeystroke(b *testing.B) {
-	s := NewStore(Options{})
-	keys := keystrokes(9, 0, nil, b.N)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := s.Apply(keys[i]); err != nil {
-			b.Fatal(err)
-		}
+// cloneStore returns a deep copy of s.
+func cloneStore(s *Store) *Store {
+	n := *s
+	n.txn = txn{}
+	n.clients = make(map[uint64]*client, len(s.clients))
+	n.order = make([]*client, len(s.ordered()))
+	n.added = nil
+	for i, c := range s.order {
+		cc := cloneClient(c)
+		n.order[i], n.clients[c.id] = cc, cc
 	}
+	return &n
 }
 
-// BenchmarkApplyKeystroke1MB does the same on a store holding about 1 MB of text built
-// from many edits.
-func BenchmarkApplyKeystroke1MB(b *testing.B) {
-	s, next := megabyteStore(b)
-	keys := keystrokes(9, next[9], &ID{1, 2}, b.N)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := s.Apply(keys[i]); err != nil {
-			b.Fatal(err)
-		}
-	}
+// cloneClient returns a deep copy of c that no transaction has touched.
+func cloneClient(c *client) *client {
+	cc := &client{}
+	cc.ints, cc.pend = cloneBlocks(c.ints), cloneBlocks(c.pend)
+	restoreClient(cc, c)
+	return cc
 }
 
-// BenchmarkEncode1MB encodes the whole 1 MB store.
-func BenchmarkEncode1MB(b *testing.B) {
-	s, _ := megabyteStore(b)
-	b.SetBytes(int64(s.Size()))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if len(s.Encode()) != s.Size() {
-			b.Fatal("size mismatch")
-		}
+// restoreClient makes c hold what orig holds but for the blocks, which must be equal.
+// Delete chunks get room for maxChunk ranges, as chunks that have grown once have.
+func restoreClient(c, orig *client) {
+	ints, pend := c.ints, c.pend
+	*c = *orig
+	c.ints, c.pend = ints, pend
+	c.dels.chunks = make([][]Range, len(orig.dels.chunks))
+	for i, ch := range orig.dels.chunks {
+		c.dels.chunks[i] = append(make([]Range, 0, maxChunk), ch...)
 	}
+	c.waiters = slices.Clone(orig.waiters)
+	c.txnID, c.overID = 0, 0
 }
 
-// TestMegabyteStore checks the benchmark's store, so the benchmark measures a valid one.
-func TestMegabyteStore(t *testing.T) {
+// sameBlocks reports whether a and b hold the same blocks: every change to a block
+// changes its clock or length.
+func sameBlocks(a, b []block) bool {
+	return slices.EqualFunc(a, b, func(x, y block) bool {
+		return x.clock == y.clock && x.length == y.length && len(x.enc) == len(y.enc)
+	})
+}
+
+// reset makes s, a copy of d's store, hold d again: the clients an Apply touched are
+// copied again from d (their blocks only if they changed) and the clients Applies added
+// are dropped.
+func (d *benchDoc) reset(s *Store) {
+	order := s.ordered()
+	keep := order[:0]
+	for _, c := range order {
+		orig := d.store.clients[c.id]
+		switch {
+		case orig == nil:
+			delete(s.clients, c.id)
+		case c.txnID != 0 && sameBlocks(c.ints, orig.ints) && sameBlocks(c.pend, orig.pend):
+			restoreClient(c, orig)
+			keep = append(keep, c)
+		case c.txnID != 0:
+			cc := cloneClient(orig)
+			keep = append(keep, cc)
+			s.clients[c.id] = cc
+		default:
+			keep = append(keep, c)
+		}
+	}
+	clear(order[len(keep):])
+	s.order = keep
+	o := d.store
+	s.nStructClients, s.nDSClients = o.nStructClients, o.nDSClients
+	s.structBytes, s.dsBytes, s.pending = o.structBytes, o.dsBytes, o.pending
+	s.hasRoot = o.hasRoot
+}
+
+// cloneBlocks copies blocks and their encodings into one new array.
+func cloneBlocks(bs []block) []block {
+	if bs == nil {
+		return nil
+	}
+	total := 0
+	for i := range bs {
+		total += len(bs[i].enc)
+	}
+	arena := make([]byte, 0, total)
+	out := slices.Clone(bs)
+	for i := range out {
+		start := len(arena)
+		arena = append(arena, bs[i].enc...)
+		out[i].enc = arena[start:len(arena):len(arena)]
+	}
+	return out
+}
+
+// TestBenchDocs checks the benchmark documents and their copies, so that the benchmarks
+// measure valid stores.
+func TestBenchDocs(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds a 1 MB store")
+		t.Skip("builds 1 MB documents")
 	}
-	s, _ := megabyteStore(t)
-	if err := verifyStore(s); err != nil {
-		t.Fatal(err)
+	for _, size := range docSizes {
+		for _, d := range []*benchDoc{
+			textDoc(t, size.name, size.bytes), clientsDoc(t, size.name, size.clients),
+		} {
+			if err := verifyStore(d.store); err != nil {
+				t.Fatal(err)
+			}
+			s := d.copy()
+			if err := verifyStore(s); err != nil {
+				t.Fatal(err)
+			}
+			if !stateOf(s).equal(stateOf(d.store)) || s.PendingSize() != 0 {
+				t.Fatalf("%s: copy differs or has pending parts", d.name)
+			}
+			mustApplyB(t, s, keystrokeAt(d, 0))
+			mustApplyB(t, s, upd(runs(run(textAt(newClient(0), 0, nil, "x"))),
+				dels(d.writer, Range{0, 3})))
+			if stateOf(s).equal(stateOf(d.store)) {
+				t.Fatalf("%s: applying to the copy changed nothing", d.name)
+			}
+			for _, u := range [][]byte{nil, upd(nil, dels(d.writer, Range{1, 2}))} {
+				if u != nil { // deletes only: reset keeps the blocks
+					mustApplyB(t, s, u)
+				}
+				d.reset(s)
+				if err := verifyStore(s); err != nil {
+					t.Fatal(err)
+				}
+				if !stateOf(s).equal(stateOf(d.store)) {
+					t.Fatalf("%s: reset copy differs", d.name)
+				}
+			}
+			blocks, nDels := 0, 0
+			for _, c := range d.store.ordered() {
+				blocks += c.nBlocks()
+				nDels += c.dels.Len()
+			}
+			t.Logf("%s: %d bytes, %d blocks, %d delete ranges, %d clients", d.name,
+				d.store.Size(), blocks, nDels, len(d.store.clients))
+		}
 	}
-	blocks := 0
-	for _, c := range s.order {
-		blocks += c.nBlocks()
+}
+
+// keystrokeAt is the i-th character the writer types after the end of its text.
+func keystrokeAt(d *benchDoc, i int) []byte {
+	w := d.writer
+	at := d.next[w] + uint64(i)
+	return upd(runs(run(textAt(w, at, id(w, at-1), string(rune('a'+i%26))))))
+}
+
+// BenchmarkEncode measures what reads the whole document: Encode, EncodeDiff for a peer
+// with nothing and for one missing the writer's last 10 characters, StateVector.
+func BenchmarkEncode(b *testing.B) {
+	for _, size := range docSizes {
+		d := textDoc(b, size.name, size.bytes)
+		s := d.copy()
+		recent := StateVector(maps.Clone(d.next))
+		recent[d.writer] -= 10
+		ops := []struct {
+			name string
+			f    func() []byte
+		}{
+			{"encode", s.Encode},
+			{"diff-from-empty", func() []byte { return mustDiff(b, s, []byte{0}) }},
+			{"diff-recent", func() []byte { return mustDiff(b, s, recent.Encode()) }},
+			{"state-vector", s.StateVector},
+		}
+		for _, op := range ops {
+			b.Run(fmt.Sprintf("op=%s/doc=%s", op.name, size.name), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if len(op.f()) == 0 {
+						b.Fatal("empty")
+					}
+				}
+			})
+		}
 	}
-	t.Logf("%d bytes in %d blocks over %d clients, %d pending bytes", s.Size(), blocks,
-		len(s.order), s.PendingSize())
+}
+
+func mustDiff(tb testing.TB, s *Store, sv []byte) []byte {
+	out, err := s.EncodeDiff(sv)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+// BenchmarkLoad applies a whole document, as one update, to an empty store.
+func BenchmarkLoad(b *testing.B) {
+	for _, size := range docSizes {
+		enc := textDoc(b, size.name, size.bytes).store.Encode()
+		b.Run("doc="+size.name, func(b *testing.B) {
+			b.SetBytes(int64(len(enc)))
+			b.ReportAllocs()
+			for b.Loop() {
+				mustApplyB(b, NewStore(Options{}), enc)
+			}
+		})
+	}
 }
 
 // BenchmarkApplyFillGaps fills, with one update, every gap of a client whose 10,000

@@ -3,7 +3,6 @@ package yjs
 import (
 	"cmp"
 	"slices"
-	"sort"
 )
 
 // addDeleteSet unites the update's delete ranges with the store's, one pass per client,
@@ -49,38 +48,40 @@ func unite(rs []Range) []Range {
 }
 
 // addRanges unites rs (sorted, disjoint, not touching) with the client's delete ranges
-// and returns the parts of rs that were not deleted before. Only the stored ranges that
-// rs overlap or touch are replaced.
+// and returns the parts of rs that were not deleted before. Each range of rs replaces
+// only the stored ranges it overlaps or touches, so the stored ranges between two ranges
+// of rs are not looked at.
 func (s *Store) addRanges(c *client, rs []Range) []Range {
-	dels := c.dels
-	lo, hi := rs[0].Clock, rs[len(rs)-1].End()
-	i := sort.Search(len(dels), func(k int) bool { return dels[k].End() >= lo })
-	j := i + sort.Search(len(dels)-i, func(k int) bool { return dels[i+k].Clock > hi })
-	old := dels[i:j]
-
 	var fresh []Range
-	k := 0
 	for _, r := range rs {
+		old := c.dels.span(r.Clock, r.End())
+		n := len(fresh)
 		cursor := r.Clock
-		for ; k < len(old) && old[k].Clock < r.End(); k++ {
-			if old[k].Clock > cursor {
-				fresh = append(fresh, Range{cursor, old[k].Clock - cursor})
+		for _, o := range old {
+			if o.Clock > cursor {
+				fresh = append(fresh, Range{cursor, o.Clock - cursor})
 			}
-			cursor = max(cursor, old[k].End())
-			if old[k].End() > r.End() {
-				break // old[k] reaches into the next range too
-			}
+			cursor = max(cursor, o.End())
 		}
 		if cursor < r.End() {
 			fresh = append(fresh, Range{cursor, r.End() - cursor})
 		}
+		if len(fresh) > n {
+			s.addRange(c, r, old)
+		}
 	}
-	if len(fresh) == 0 {
-		return nil // all deleted already
-	}
+	return fresh
+}
 
+// addRange replaces old, the stored ranges that overlap or touch r, with their union
+// with r (journaled).
+func (s *Store) addRange(c *client, r Range, old []Range) {
 	s.touch(c)
-	merged := unite(append(slices.Clone(old), rs...))
+	m := r
+	if len(old) > 0 {
+		m.Clock = min(r.Clock, old[0].Clock)
+		m.Len = max(r.End(), old[len(old)-1].End()) - m.Clock
+	}
 	saved := slices.Clone(old)
 	for _, o := range saved {
 		c.delBytes -= rangeSize(o)
@@ -88,14 +89,11 @@ func (s *Store) addRanges(c *client, rs []Range) []Range {
 			c.pendDel -= rangeCost(o)
 		}
 	}
-	for _, m := range merged {
-		c.delBytes += rangeSize(m)
-		if m.End() > c.state {
-			c.pendDel += rangeCost(m)
-		}
+	c.delBytes += rangeSize(m)
+	if m.End() > c.state {
+		c.pendDel += rangeCost(m)
 	}
-	c.dels = slices.Replace(dels, i, j, merged...)
-	s.txn.ops = append(s.txn.ops, undoOp{kind: opReplaceDels, c: c, idx: i, dels: saved,
-		n: len(merged)})
-	return fresh
+	c.dels.replace(r.Clock, r.End(), []Range{m})
+	s.txn.ops = append(s.txn.ops, undoOp{kind: opReplaceDels, c: c, dels: saved,
+		lo: m.Clock, hi: m.End()})
 }

@@ -1,8 +1,10 @@
 package yjs
 
 import (
+	"errors"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -56,9 +58,10 @@ func TestStoreDeletesAgainstBitmap(t *testing.T) {
 					deleted[c][k] = deleted[c][k] || fresh[c][k]
 				}
 				if cl := s.lookup(uint64(c)); cl != nil || hasAny(deleted[c]) {
-					if !reflect.DeepEqual(cl.dels, rangesOf(deleted[c])) {
-						t.Fatalf("trial %d client %d: %v, want %v", trial, c, cl.dels,
-							rangesOf(deleted[c]))
+					if got := slices.Collect(cl.dels.all); !reflect.DeepEqual(got,
+						rangesOf(deleted[c][:])) {
+						t.Fatalf("trial %d client %d: %v, want %v", trial, c, got,
+							rangesOf(deleted[c][:]))
 					}
 				}
 			}
@@ -76,7 +79,7 @@ func hasAny(bits [64]bool) bool {
 }
 
 // rangesOf turns a bitmap into sorted, maximal ranges.
-func rangesOf(bits [64]bool) []Range {
+func rangesOf(bits []bool) []Range {
 	var out []Range
 	for k := 0; k < len(bits); k++ {
 		if !bits[k] {
@@ -89,4 +92,55 @@ func rangesOf(bits [64]bool) []Range {
 		out = append(out, Range{uint64(start), uint64(k - start)})
 	}
 	return out
+}
+
+// TestDeleteSetChunks adds random delete ranges to a client until its delete set spans
+// many chunks and a size cap makes Applies fail, and checks the set against a bitmap and
+// that a failed Apply changes nothing.
+func TestDeleteSetChunks(t *testing.T) {
+	const clocks = 60000
+	r := rand.New(rand.NewPCG(5, 6))
+	s := NewStore(Options{MaxSize: 8000})
+	deleted := make([]bool, clocks)
+	failed := 0
+	for i := range 3000 {
+		var rs []Range
+		for range 1 + r.IntN(3) {
+			n := uint64(1 + r.IntN(8))
+			if r.IntN(100) == 0 {
+				n = uint64(r.IntN(500))
+			}
+			rs = append(rs, Range{uint64(r.IntN(clocks - 500)), n})
+		}
+		before := stateOf(s)
+		if _, err := s.Apply(upd(nil, dels(7, rs...))); err != nil {
+			if !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("apply %d: %v", i, err)
+			}
+			if !stateOf(s).equal(before) {
+				t.Fatalf("apply %d: a failed Apply changed the store", i)
+			}
+			failed++
+			continue
+		}
+		for _, rg := range rs {
+			for k := rg.Clock; k < rg.End(); k++ {
+				deleted[k] = true
+			}
+		}
+		if i%20 != 0 {
+			continue
+		}
+		if err := verifyStore(s); err != nil {
+			t.Fatalf("apply %d: %v", i, err)
+		}
+		if got := slices.Collect(s.lookup(7).dels.all); !reflect.DeepEqual(got,
+			rangesOf(deleted)) {
+			t.Fatalf("apply %d: delete set %v, want %v", i, got, rangesOf(deleted))
+		}
+	}
+	if c := s.lookup(7); len(c.dels.chunks) < 8 || failed < 100 {
+		t.Fatalf("%d chunks, %d failed Applies: the test no longer covers chunk splits"+
+			" and rollbacks", len(c.dels.chunks), failed)
+	}
 }

@@ -11,8 +11,9 @@ import (
 func (s *Store) Encode() []byte {
 	out := make([]byte, 0, s.Size())
 	out = AppendVarUint(out, uint64(s.nStructClients))
-	for i := len(s.order) - 1; i >= 0; i-- {
-		c := s.order[i]
+	order := s.ordered()
+	for i := len(order) - 1; i >= 0; i-- {
+		c := order[i]
 		if c.nBlocks() == 0 {
 			continue
 		}
@@ -46,14 +47,15 @@ func appendBlocks(out []byte, blocks []block, prev uint64) []byte {
 // appendDeletes writes the store's delete set, clients in descending order.
 func (s *Store) appendDeletes(out []byte) []byte {
 	out = AppendVarUint(out, uint64(s.nDSClients))
-	for i := len(s.order) - 1; i >= 0; i-- {
-		c := s.order[i]
-		if len(c.dels) == 0 {
+	order := s.ordered()
+	for i := len(order) - 1; i >= 0; i-- {
+		c := order[i]
+		if c.dels.Len() == 0 {
 			continue
 		}
 		out = AppendVarUint(out, c.id)
-		out = AppendVarUint(out, uint64(len(c.dels)))
-		for _, r := range c.dels {
+		out = AppendVarUint(out, uint64(c.dels.Len()))
+		for r := range c.dels.all {
 			out = AppendVarUint(out, r.Clock)
 			out = AppendVarUint(out, r.Len)
 		}
@@ -63,15 +65,16 @@ func (s *Store) appendDeletes(out []byte) []byte {
 
 // StateVector returns the encoded v1 state vector of the integrated structs.
 func (s *Store) StateVector() []byte {
+	order := s.ordered()
 	n := 0
-	for _, c := range s.order {
+	for _, c := range order {
 		if c.state > 0 {
 			n++
 		}
 	}
-	out := AppendVarUint(nil, uint64(n))
-	for i := len(s.order) - 1; i >= 0; i-- {
-		if c := s.order[i]; c.state > 0 {
+	out := AppendVarUint(make([]byte, 0, 1+n*10), uint64(n))
+	for i := len(order) - 1; i >= 0; i-- {
+		if c := order[i]; c.state > 0 {
 			out = appendID(out, ID{c.id, c.state})
 		}
 	}
@@ -86,31 +89,60 @@ func (s *Store) EncodeDiff(sv []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding diff: %w", err)
 	}
-	body := make([]byte, 0, 64)
-	n := 0
-	for i := len(s.order) - 1; i >= 0; i-- {
-		c := s.order[i]
-		from := peer[c.id]
-		ints, pend := c.ints, c.pend
-		k := sort.Search(len(ints), func(k int) bool { return ints[k].end() > from })
-		if k < len(ints) {
-			ints = ints[k:]
-		} else {
-			ints = nil
-			k := sort.Search(len(pend), func(k int) bool { return pend[k].end() > from })
-			pend = pend[k:]
+	order := s.ordered()
+	n, size := 0, 2*maxVarLen+s.dsBytes
+	for _, c := range order { // size the output once: a pass over what it will hold
+		if ints, pend := c.blocksFrom(peer[c.id]); len(ints)+len(pend) > 0 {
+			_, bytes := runFrom(ints, pend)
+			n, size = n+1, size+bytes
 		}
+	}
+	out := AppendVarUint(make([]byte, 0, size), uint64(n))
+	for i := len(order) - 1; i >= 0; i-- {
+		c := order[i]
+		from := peer[c.id]
+		ints, pend := c.blocksFrom(from)
 		if len(ints)+len(pend) == 0 {
 			continue
 		}
-		if body, err = appendRunFrom(body, c.id, ints, pend, from); err != nil {
+		if out, err = appendRunFrom(out, c.id, ints, pend, from); err != nil {
 			return nil, fmt.Errorf("encoding diff: %w", err)
 		}
-		n++
 	}
-	out := AppendVarUint(make([]byte, 0, len(body)+s.dsBytes+16), uint64(n))
-	out = append(out, body...)
 	return s.appendDeletes(out), nil
+}
+
+// blocksFrom returns the client's integrated and pending blocks that end past clock
+// from.
+func (c *client) blocksFrom(from uint64) (ints, pend []block) {
+	ints, pend = c.ints, c.pend
+	k := sort.Search(len(ints), func(k int) bool { return ints[k].end() > from })
+	if k < len(ints) {
+		return ints[k:], pend
+	}
+	k = sort.Search(len(pend), func(k int) bool { return pend[k].end() > from })
+	return nil, pend[k:]
+}
+
+// runFrom returns the number of structs (Skips included) of a run of the blocks ints
+// then pend, and a bound on its encoded size: the first block may be sliced, which can
+// add an origin.
+func runFrom(ints, pend []block) (count, bytes int) {
+	var prev uint64
+	if len(ints) > 0 {
+		prev = ints[0].clock
+	} else {
+		prev = pend[0].clock
+	}
+	bytes = 5*maxVarLen + 1 // count, client, clock; an origin
+	for _, blocks := range [2][]block{ints, pend} {
+		for i := range blocks {
+			gn, gb := gapCost(blocks[i].clock - prev)
+			count, bytes = count+1+gn, bytes+gb+len(blocks[i].enc)
+			prev = blocks[i].end()
+		}
+	}
+	return count, bytes
 }
 
 // appendRunFrom writes a client's run from clock from on: the blocks ints then pend, the
@@ -122,16 +154,7 @@ func appendRunFrom(out []byte, clientID uint64, ints, pend []block, from uint64)
 	} else {
 		first = &pend[0]
 	}
-	count := len(ints) + len(pend)
-	prev := first.clock
-	for _, blocks := range [2][]block{ints, pend} {
-		for i := range blocks {
-			if blocks[i].clock > prev {
-				count++
-			}
-			prev = blocks[i].end()
-		}
-	}
+	count, _ := runFrom(ints, pend)
 	out = AppendVarUint(out, uint64(count))
 	out = AppendVarUint(out, clientID)
 	out = AppendVarUint(out, max(from, first.clock))

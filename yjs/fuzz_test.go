@@ -274,7 +274,7 @@ func sameCoverage(t *testing.T, what string, got, want *Store) {
 // coverage lists, per client, the united clock ranges the store holds structs for.
 func coverage(s *Store) map[uint64][]Range {
 	out := map[uint64][]Range{}
-	for _, c := range s.order {
+	for _, c := range s.ordered() {
 		var rs []Range
 		for _, b := range slices.Concat(c.ints, c.pend) {
 			if n := len(rs); n > 0 && rs[n-1].End() == b.clock {

@@ -116,7 +116,8 @@ func (s *Store) addPiece(c *client, idx int, d *deltaBuilder) {
 	p := &d.pieces[len(d.pieces)-1]
 	news := s.txn.news
 	if n := len(news); n > 0 && news[n-1].idx == idx {
-		if last := &news[n-1]; canMerge(&d.pieces[last.to-1], p) {
+		last := &news[n-1]
+		if prev := &d.pieces[last.to-1]; prev.End() == p.ID.Clock && canMerge(prev, p) {
 			last.to++
 			return
 		}
@@ -136,14 +137,21 @@ func canMerge(a, p *Struct) bool {
 	return mergeable(&h, a.ID.Client, a.End(), p)
 }
 
-// insertNew encodes the new blocks of c and inserts them all in one pass.
+// insertNew encodes the new blocks of c and inserts them all in one pass. The gap
+// counters change only around the new blocks, but the pending blocks after the first new
+// one move up: this one step costs a pass over c.pend, which MaxPending bounds.
 func (s *Store) insertNew(c *client, d *deltaBuilder) {
 	news := s.txn.news
 	if len(news) == 0 {
 		return
 	}
-	lo := max(news[0].idx-1, 0)
-	gapsBefore, gapBytesBefore := c.pendGaps(lo)
+	for i, nb := range news { // the gaps the new blocks go into
+		if (i == 0 || news[i-1].idx != nb.idx) && nb.idx < len(c.pend) {
+			if g, ok := c.gapBefore(nb.idx); ok {
+				c.removeGap(g)
+			}
+		}
+	}
 	if s.txn.arena == nil {
 		s.txn.arena = make([]byte, 0, s.txn.sizeHint+16)
 	}
@@ -159,9 +167,15 @@ func (s *Store) insertNew(c *client, d *deltaBuilder) {
 	}
 	var pos []int
 	c.pend, pos = insertBlocks(c.pend, news, add)
-	gaps, gapBytes := c.pendGaps(lo)
-	c.nGaps += gaps - gapsBefore
-	c.gapBytes += gapBytes - gapBytesBefore
+	for i, p := range pos { // the gaps around them now
+		if g, ok := c.gapBefore(p); ok {
+			c.addGap(g)
+		}
+		if next := p + 1; next < len(c.pend) && (i+1 == len(pos) || pos[i+1] != next) {
+			g, _ := c.gapBefore(next)
+			c.addGap(g)
+		}
+	}
 	s.txn.ops = append(s.txn.ops, undoOp{kind: opInsertBlocks, c: c, pos: pos})
 	s.txn.news = news[:0]
 }
@@ -185,17 +199,16 @@ func insertBlocks(blocks []block, news []newBlock, add []block) ([]block, []int)
 	return blocks, pos
 }
 
-// pendGaps counts the gaps from c.pend[lo] on (and before c.pend[0], after the last
-// integrated block, when lo is 0) and the bytes of their Skips.
-func (c *client) pendGaps(lo int) (n, bytes int) {
-	if lo == 0 && len(c.ints) > 0 && len(c.pend) > 0 {
-		n, bytes = gapCost(c.pend[0].clock - c.state)
+// gapBefore returns the gap between c.pend[i] and the block before it (the last
+// integrated one when i is 0); without a block before it, there is none.
+func (c *client) gapBefore(i int) (uint64, bool) {
+	if i > 0 {
+		return c.pend[i].clock - c.pend[i-1].end(), true
 	}
-	for i := lo + 1; i < len(c.pend); i++ {
-		gn, gb := gapCost(c.pend[i].clock - c.pend[i-1].end())
-		n, bytes = n+gn, bytes+gb
+	if len(c.ints) > 0 {
+		return c.pend[0].clock - c.state, true
 	}
-	return n, bytes
+	return 0, false
 }
 
 // combine joins consecutive mergeable pieces into one struct.

@@ -1,7 +1,5 @@
 package yjs
 
-import "sort"
-
 // Pending structs: a block is integrated only when its client's clock has reached it and
 // every other client it refers to (origin, right origin, parent item) has integrated the
 // unit it names, as yjs's getMissing demands. A client whose first pending block waits
@@ -86,9 +84,11 @@ func (s *Store) wait(c *client, dep uint64) {
 func (s *Store) advance(c *client, state uint64) {
 	old := c.state
 	c.state = state
-	i := sort.Search(len(c.dels), func(k int) bool { return c.dels[k].End() > old })
-	for ; i < len(c.dels) && c.dels[i].End() <= state; i++ {
-		c.pendDel -= rangeCost(c.dels[i])
+	for r := range c.dels.endingAfter(old) {
+		if r.End() > state {
+			break
+		}
+		c.pendDel -= rangeCost(r)
 	}
 	if len(c.waiters) == 0 {
 		return

@@ -23,11 +23,12 @@ type Options struct {
 
 // Store holds a merged Yjs document state as structs per client, without a document
 // model. Make one with [NewStore]; the zero value is not usable. Not safe for concurrent
-// use.
+// use, not even of the encoding methods alone: they sort newly seen clients in.
 type Store struct {
 	opts    Options
 	clients map[uint64]*client
-	order   []*client // ascending client id; encodings walk it backwards
+	order   []*client // ascending client id, without those in added; see ordered
+	added   []*client // clients made since ordered last ran, in the order made
 
 	nStructClients int  // clients with at least one block
 	nDSClients     int  // clients with at least one delete range
@@ -59,9 +60,9 @@ type client struct {
 	gapBytes  int // encoded bytes of those Skip structs
 	pendBytes int // Σ blockCost over pend
 
-	dels     []Range // sorted, disjoint, not touching
-	delBytes int     // Σ encoded clock and length over dels
-	pendDel  int     // Σ rangeCost over ranges ending past state
+	dels     rangeSet // sorted, disjoint, not touching
+	delBytes int      // Σ encoded clock and length over dels
+	pendDel  int      // Σ rangeCost over ranges ending past state
 
 	waiters   []uint64 // clients whose first pending block needs this client to advance
 	blocked   bool     // the first pending block waits for blockedOn
@@ -165,19 +166,45 @@ func (s *Store) stateOf(id uint64) uint64 {
 	return 0
 }
 
-// get returns the record of a client, creating it (journaled) when missing.
+// get returns the record of a client, creating it (journaled) when missing. A new
+// client goes to s.added, not into s.order: inserting it there would move every client
+// after it, and the encodings that need the order sort it in (see ordered).
 func (s *Store) get(id uint64) *client {
 	if c := s.clients[id]; c != nil {
 		return c
 	}
 	c := &client{id: id}
 	s.clients[id] = c
-	i, _ := slices.BinarySearchFunc(s.order, id, func(c *client, id uint64) int {
-		return cmpUint(c.id, id)
-	})
-	s.order = slices.Insert(s.order, i, c)
-	s.txn.ops = append(s.txn.ops, undoOp{kind: opNewClient, c: c, idx: i})
+	s.added = append(s.added, c)
+	s.txn.ops = append(s.txn.ops, undoOp{kind: opNewClient, c: c})
 	return c
+}
+
+// ordered returns every client in ascending id order, first merging the clients added
+// since its last call into s.order: O(k log k) for k added clients plus one pass over
+// the clients, which the encodings that call it make anyway.
+func (s *Store) ordered() []*client {
+	k := len(s.added)
+	if k == 0 {
+		return s.order
+	}
+	byID := func(a, b *client) int { return cmpUint(a.id, b.id) }
+	slices.SortFunc(s.added, byID)
+	n := len(s.order)
+	s.order = slices.Grow(s.order, k)[:n+k]
+	i, j := n-1, k-1
+	for w := n + k - 1; j >= 0; w-- { // merge from the back, in place
+		if i >= 0 && s.order[i].id > s.added[j].id {
+			s.order[w] = s.order[i]
+			i--
+		} else {
+			s.order[w] = s.added[j]
+			j--
+		}
+	}
+	clear(s.added)
+	s.added = s.added[:0]
+	return s.order
 }
 
 // checkRefs refuses items that name a struct of their own client at or after their own

@@ -1,7 +1,5 @@
 package yjs
 
-import "slices"
-
 // txn journals one Apply so that a failed cap check can put everything back. Structural
 // changes are logged as undo operations; the counters of each client are saved the first
 // time the Apply touches it.
@@ -45,10 +43,10 @@ type clientSnap struct {
 type opKind uint8
 
 const (
-	opNewClient    opKind = iota // a client record was created at order[idx]
+	opNewClient    opKind = iota // a client record was created, last in s.added
 	opInsertBlocks               // blocks were inserted at c.pend[pos...]
 	opMergeBlock                 // c.ints[idx] (inInts) or c.pend[idx] grew; old was it
-	opReplaceDels                // c.dels[idx:idx+n] replaced the ranges in dels
+	opReplaceDels                // ranges spanning [lo, hi] replaced the ranges in dels
 	opIntegrate                  // c.pend[0] moved to c.ints; pend was c.pend
 	opTakeOver                   // a part was appended to c.ints; pend was c.pend, and
 	// pend[idx] was old if idx >= 0
@@ -66,7 +64,7 @@ type undoOp struct {
 	pos    []int           // opInsertBlocks: ascending positions of the inserted blocks
 	inInts bool            // opMergeBlock
 	dels   []Range         // opReplaceDels: the ranges that were replaced
-	n      int             // opReplaceDels: how many ranges replaced them
+	lo, hi uint64          // opReplaceDels: the span of the ranges that replaced them
 	pend   []block         // opIntegrate, opTakeOver: c.pend before
 }
 
@@ -87,7 +85,7 @@ func (s *Store) touch(c *client) {
 	}
 	c.txnID = s.txn.id
 	s.txn.snaps = append(s.txn.snaps, clientSnap{
-		c: c, nBlocks: c.nBlocks(), nDels: len(c.dels), state: c.state,
+		c: c, nBlocks: c.nBlocks(), nDels: c.dels.Len(), state: c.state,
 		encBytes: c.encBytes, nGaps: c.nGaps, gapBytes: c.gapBytes, pendBytes: c.pendBytes,
 		delBytes: c.delBytes, pendDel: c.pendDel, waiters: c.waiters,
 		blocked: c.blocked, blockedOn: c.blockedOn,
@@ -100,7 +98,7 @@ func (s *Store) removeShare(c *client) {
 	if c.nBlocks() > 0 {
 		s.nStructClients--
 	}
-	if len(c.dels) > 0 {
+	if c.dels.Len() > 0 {
 		s.nDSClients--
 	}
 	s.structBytes -= c.runSize()
@@ -115,7 +113,7 @@ func (s *Store) settle() {
 		if c.nBlocks() > 0 {
 			s.nStructClients++
 		}
-		if len(c.dels) > 0 {
+		if c.dels.Len() > 0 {
 			s.nDSClients++
 		}
 		s.structBytes += c.runSize()
@@ -179,9 +177,10 @@ func (s *Store) rollback() {
 		op := &s.txn.ops[i]
 		c := op.c
 		switch op.kind {
-		case opNewClient:
+		case opNewClient: // no ordered() runs during an Apply, so c is still in s.added
 			delete(s.clients, c.id)
-			s.order = slices.Delete(s.order, op.idx, op.idx+1)
+			s.added[len(s.added)-1] = nil
+			s.added = s.added[:len(s.added)-1]
 		case opInsertBlocks:
 			c.pend = removeAt(c.pend, op.pos)
 		case opMergeBlock:
@@ -192,7 +191,7 @@ func (s *Store) rollback() {
 				c.pend[op.idx] = op.old
 			}
 		case opReplaceDels:
-			c.dels = slices.Replace(c.dels, op.idx, op.idx+op.n, op.dels...)
+			c.dels.replace(op.lo, op.hi, op.dels)
 		case opIntegrate, opTakeOver:
 			c.ints[len(c.ints)-1] = block{}
 			c.ints = c.ints[:len(c.ints)-1]
@@ -251,10 +250,10 @@ func (c *client) runSize() int {
 
 // dsSize is the encoded size of the client's delete-set entry (0 without ranges).
 func (c *client) dsSize() int {
-	if len(c.dels) == 0 {
+	if c.dels.Len() == 0 {
 		return 0
 	}
-	return varUintLen(c.id) + varUintLen(uint64(len(c.dels))) + c.delBytes
+	return varUintLen(c.id) + varUintLen(uint64(c.dels.Len())) + c.delBytes
 }
 
 // rangeSize is the encoded size of one delete range.

@@ -9,15 +9,16 @@ import (
 // invariants: block order, the integrated prefix, that nothing integrable is left
 // pending, the waiter registrations, every counter, and Size() == len(Encode()).
 func verifyStore(s *Store) error {
-	if len(s.order) != len(s.clients) {
-		return fmt.Errorf("order has %d clients, map %d", len(s.order), len(s.clients))
+	order := s.ordered()
+	if len(order) != len(s.clients) {
+		return fmt.Errorf("order has %d clients, map %d", len(order), len(s.clients))
 	}
 	var want storeCounters
-	for i, c := range s.order {
+	for i, c := range order {
 		if s.clients[c.id] != c {
 			return fmt.Errorf("client %d: order and map disagree", c.id)
 		}
-		if i > 0 && s.order[i-1].id >= c.id {
+		if i > 0 && order[i-1].id >= c.id {
 			return fmt.Errorf("order not ascending at %d", i)
 		}
 		if err := verifyClient(s, c); err != nil {
@@ -26,7 +27,7 @@ func verifyStore(s *Store) error {
 		if c.nBlocks() > 0 {
 			want.nStructClients++
 		}
-		if len(c.dels) > 0 {
+		if c.dels.Len() > 0 {
 			want.nDSClients++
 		}
 		want.structBytes += c.runSize()
@@ -92,8 +93,20 @@ func verifyClient(s *Store, c *client) error {
 			c.encBytes, c.nGaps, c.gapBytes, c.pendBytes, encBytes, nGaps, gapBytes, pendBytes)
 	}
 	var delBytes, pendDel int
-	for i, r := range c.dels {
-		if r.Len == 0 || (i > 0 && r.Clock <= c.dels[i-1].End()) {
+	n := 0
+	for i, ch := range c.dels.chunks {
+		last := i == len(c.dels.chunks)-1
+		if len(ch) == 0 || len(ch) > maxChunk || !last && len(ch) < maxChunk/4 {
+			return fmt.Errorf("delete chunk %d of %d ranges", i, len(ch))
+		}
+		n += len(ch)
+	}
+	if n != c.dels.Len() {
+		return fmt.Errorf("delete set counts %d ranges, chunks hold %d", c.dels.Len(), n)
+	}
+	dels := slices.Collect(c.dels.all)
+	for i, r := range dels {
+		if r.Len == 0 || (i > 0 && r.Clock <= dels[i-1].End()) {
 			return fmt.Errorf("delete range %d empty, unsorted or touching", i)
 		}
 		delBytes += rangeSize(r)
