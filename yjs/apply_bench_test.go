@@ -66,7 +66,7 @@ var applyShapes = []applyShape{
 		w := d.writer
 		at := d.next[w] + uint64(i)
 		st := Struct{ID: ID{w, at}, Length: 1, Info: RefAny,
-			Content: Content{Any: []Any{{Kind: AnyInt, Int: int64(i)}}}}
+			Content: AnyContent(Any{Kind: AnyInt, Int: int64(i)})}
 		if i == 0 {
 			st.Info |= InfoParentSub
 			st.ParentIsName, st.ParentName, st.ParentSub = true, "m", "k"
@@ -83,7 +83,7 @@ var applyShapes = []applyShape{
 		st := Struct{ID: ID{w, d.next[w] + uint64(i)}, Length: 1,
 			Info: InfoOrigin | InfoRightOrigin | RefAny, Origin: ID{other, at},
 			RightOrigin: ID{other, at + 1},
-			Content:     Content{Any: []Any{{Kind: AnyString, Str: "v"}}}}
+			Content:     AnyContent(Any{Kind: AnyString, Str: "v"})}
 		return [][]byte{upd(runs(run(st)))}
 	}},
 	{name: "pending-then-fill", op: func(d *benchDoc, i int) [][]byte {
