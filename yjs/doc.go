@@ -39,11 +39,12 @@
 //
 // # Where it differs from a Y.Doc
 //
-//   - When a range the store holds as a blocked pending struct arrives again in another
-//     form that can be integrated at once (a GC struct from a peer that collected the
-//     item, say), the new form takes over, as in yjs, and the delta carries it and the
-//     pending structs it unlocks. When both forms stay pending the first one is kept;
-//     yjs's choice there depends on its sort order.
+//   - When a range the store holds as a pending struct arrives again in another form
+//     that the update lets it integrate (a GC struct from a peer that collected the
+//     item, say), the new form takes over, as in yjs, which integrates an update's
+//     structs before it retries its pending ones; the delta carries it and the pending
+//     structs it unlocks. When both forms stay pending the first one is kept; yjs's
+//     choice there depends on its sort order.
 //   - The store integrates everything it can at once. A Y.Doc retries its pending structs
 //     only when a client it recorded as missing advances, so it can leave integrable
 //     structs pending until some later update; a fresh Y.Doc fed the same state agrees
@@ -51,7 +52,9 @@
 //   - Input yjs cannot integrate is refused instead of half-applied: an item naming a
 //     unit of its own client at or after its own clock, unknown struct, content or type
 //     refs, invalid UTF-8, JSON content that does not parse, subdocuments whose options
-//     are null.
+//     are null. So is an update that resends an integrated item naming units the store
+//     has not integrated (only hostile input does): yjs would hold it, and every later
+//     struct of its client, pending until they arrive.
 //
 // # What it does not do
 //

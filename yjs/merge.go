@@ -77,6 +77,9 @@ func forEachClient(u *Update, scratch *[]*Struct, f func(uint64, []*Struct)) {
 func (s *Store) addClientStructs(c *client, cands []*Struct, d *deltaBuilder) {
 	covered := c.state
 	for _, st := range cands {
+		if st.ID.Clock < c.state && st.IsItem() {
+			s.txn.stale = append(s.txn.stale, st)
+		}
 		end := st.End()
 		cursor := max(st.ID.Clock, covered)
 		if cursor >= end {

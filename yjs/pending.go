@@ -17,10 +17,10 @@ func (s *Store) drain() {
 			if b.clock != c.state {
 				break // a gap: wait for the client's own missing structs
 			}
+			if a := s.findAlt(c, c.state); a != nil && s.takeOver(c, a) {
+				continue
+			}
 			if dep, ok := s.missing(c, b); ok {
-				if a := s.findAlt(c, c.state); a != nil && s.takeOver(c, a) {
-					continue
-				}
 				s.wait(c, dep)
 				break
 			}

@@ -118,6 +118,10 @@ func (s *Store) Apply(update []byte) (delta []byte, err error) {
 	s.begin()
 	d := s.merge(u, len(update))
 	s.settle()
+	if err := s.checkStale(); err != nil {
+		s.rollback()
+		return nil, fmt.Errorf("applying update: %w", err)
+	}
 	if err := s.checkCaps(); err != nil {
 		s.rollback()
 		return nil, err
@@ -125,6 +129,24 @@ func (s *Store) Apply(update []byte) (delta []byte, err error) {
 	delta = d.encode(len(update))
 	s.commit(u)
 	return delta, nil
+}
+
+// checkStale refuses an update that resends an integrated item (its first unit, at
+// least) naming another client's unit that is still not integrated. yjs checks an
+// item's references before it looks at what it already has, so it would keep such an
+// item pending, and with it every later struct of that client, in this update and in
+// its pending structs, until the named unit arrives; the store drops what it has at
+// once. Only a hostile update can do this (an honest one names what the item always
+// named, integrated with it), so it is refused rather than reproduced.
+func (s *Store) checkStale() error {
+	for _, st := range s.txn.stale {
+		c := s.lookup(st.ID.Client)
+		if _, lacks := s.missingOf(c, st.Info, st.Origin, st.RightOrigin, st.ParentIsName,
+			st.ParentID); lacks {
+			return malformed("update resends an integrated item naming items not integrated")
+		}
+	}
+	return nil
 }
 
 // checkCaps fails when the Apply grew the store or its pending part past the caps.

@@ -80,8 +80,10 @@ func TestStoreScenarios(t *testing.T) {
 		{name: "gaps are written as skips", steps: []step{
 			{update: one(ab, ef), delta: one(ab, ef), sv: StateVector{1: 2}, pending: true,
 				check: func(t *testing.T, s *Store) { same(t, s.Encode(), one(ab, ef)) }},
+			// yjs integrates the update's form of a pending range when the update
+			// reaches it, so the delta carries ef again.
 			{update: one(textAt(1, 0, nil, "abcdefgh")),
-				delta: one(textAt(1, 2, id(1, 1), "cd"), textAt(1, 6, id(1, 5), "gh")),
+				delta: one(textAt(1, 2, id(1, 1), "cd"), textAt(1, 4, id(1, 3), "efgh")),
 				sv:    StateVector{1: 8}},
 		}},
 		{name: "deletes unite and only new parts are relayed", steps: []step{
@@ -342,4 +344,42 @@ func TestStoreDoesNotKeepInput(t *testing.T) {
 		u[i] = 0xee
 	}
 	same(t, s.Encode(), want)
+}
+
+// An update that resends an integrated item with references the store lacks is
+// refused whole (yjs would keep it and the client's later structs pending); with the
+// named unit in the same update it is taken.
+func TestStoreRefusesStaleItemNamingMissing(t *testing.T) {
+	hello := textAt(1, 0, nil, "hello")
+	stale := textAt(1, 0, id(9, 0), "H") // 1:0 again, now after 9:0
+	more := textAt(1, 5, id(1, 4), "!")
+	nine := textAt(9, 0, nil, "n")
+	tests := []struct {
+		name   string
+		update []byte
+		ok     bool
+	}{
+		{"names a missing client", upd(runs(run(stale, more))), false},
+		{"names a unit of the update", upd(runs(run(nine), run(stale, more))), true},
+		{"partly known, names a missing client",
+			upd(runs(run(textAt(1, 4, id(9, 0), "o!")))), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := NewStore(Options{})
+			mustApply(t, s, upd(runs(run(hello))))
+			before := s.Encode()
+			_, err := s.Apply(tt.update)
+			if tt.ok {
+				if err != nil {
+					t.Fatalf("Apply: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("Apply: %v, want ErrMalformed", err)
+			}
+			same(t, s.Encode(), before)
+		})
+	}
 }

@@ -3,12 +3,19 @@ package yjs
 import "sort"
 
 // Take-over: yjs integrates the structs of a new update before it retries its old
-// pending ones. So when a range the store holds as a blocked pending block arrives again
-// in another form that can be integrated at once (a GC struct from a peer that collected
-// the item, say), yjs integrates the new form and later skips the old one. The store
-// does the same: that is the one case where a known (pending) range is replaced and
-// appears in the delta again. A new form that cannot be integrated either is dropped,
-// and the older pending block stays.
+// pending ones. So when a range the store holds as a pending block arrives again in
+// another form that the update lets it integrate (a GC struct from a peer that
+// collected the item, or the update's own structs filling the gap before it), yjs
+// integrates the new form and later skips the old one. The store does the same: when
+// the client's clock reaches a range the update covers and its form can be integrated,
+// it wins over the pending block there. That is the one case where a known (pending)
+// range is replaced and appears in the delta again. A new form that cannot be
+// integrated is dropped, and the older pending block stays.
+//
+// TODO: a new form that can be integrated only after old pending blocks of other clients
+// are, wins here too; yjs would have put it among its pending structs and kept the old
+// form. Only hostile updates send two forms of one range, so peers still agree with the
+// store, but not with a Y.Doc fed the same updates.
 
 // alt is a struct of the update in progress that overlapped pending blocks.
 type alt struct {

@@ -11,6 +11,7 @@ type txn struct {
 	ops   []undoOp
 	work  []*client // clients whose first pending block may have become integrable
 	alts  []alt     // parts of the update that overlap pending blocks (see takeOver)
+	stale []*Struct // items of the update that start in integrated history (checkStale)
 	delta *deltaBuilder
 
 	update   Update       // the update being applied (slices reused)
@@ -135,6 +136,7 @@ func (t *txn) reset() {
 	t.snaps = recycle(t.snaps)
 	t.ops = recycle(t.ops)
 	t.alts = recycle(t.alts)
+	t.stale = recycle(t.stale)
 	t.work = recycle(t.work)
 	t.cands = recycle(t.cands)
 	t.news = recycle(t.news)

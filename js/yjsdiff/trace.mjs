@@ -210,6 +210,18 @@ export const snapshot = (doc, astralAsPairs = false) => astral(JSON.stringify({
   xml: render(doc.getXmlFragment('xml'))
 }), astralAsPairs)
 
+// snapshotRoots renders the named roots of a document, each read as the kind given
+// ('text', 'map', 'array' or 'xml'), as snapshot does.
+export const snapshotRoots = (doc, roots) => JSON.stringify(Object.fromEntries(
+  Object.keys(roots).sort().map(name => [name, render(getRoot[roots[name]](doc, name))])))
+
+const getRoot = {
+  text: (d, n) => d.getText(n),
+  map: (d, n) => d.getMap(n),
+  array: (d, n) => d.getArray(n),
+  xml: (d, n) => d.getXmlFragment(n)
+}
+
 // astral, when asked, writes every astral character as two U+FFFD, so that the two
 // forms of a text split inside a surrogate pair compare equal.
 const astral = (s, on) => on ? s.replace(/[\u{10000}-\u{10ffff}]/gu, '\ufffd\ufffd') : s
