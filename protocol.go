@@ -77,6 +77,7 @@ const (
 	reasonOrigin         = "Origin not allowed."
 	reasonFlood          = "Rate limit exceeded."
 	reasonRateResync     = "Rate limit exceeded; reconnect."
+	reasonBudgetResync   = "Server busy; reconnect."
 )
 
 // maxNumberLength caps a number literal in client JSON (frames and token claims).

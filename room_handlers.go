@@ -179,6 +179,14 @@ func (rm *Room) initialize(s *session, data json.RawMessage) {
 			errs = append(errs, err.Error())
 		}
 	}
+	if len(update) > 0 {
+		held, err := s.applyBudget(update)
+		if err != nil {
+			rm.applyRefused(s, msgInitializeSession, err)
+			return
+		}
+		defer s.budget.release(held)
+	}
 	maxPresence := rm.srv.settings().maxPresenceSize
 	now := time.Now().UnixMilli()
 	rm.recheckCorrupt(s)
@@ -281,6 +289,12 @@ func (rm *Room) updateStorage(s *session, data json.RawMessage) {
 		rm.sendError(s, msgUpdateStorage, err.Error())
 		return
 	}
+	held, err := s.applyBudget(update)
+	if err != nil {
+		rm.applyRefused(s, msgUpdateStorage, err)
+		return
+	}
+	defer s.budget.release(held)
 
 	var refused string
 	defer func() {
@@ -309,6 +323,23 @@ func (rm *Room) updateStorage(s *session, data json.RawMessage) {
 	}
 	// The sender has its own update already: the delta goes to everyone else.
 	rm.sendDeltaLocked(s, delta, s)
+}
+
+// applyRefused answers a storage update that could not get its apply budget. One past
+// the whole budget gets `$error` (a bigger max_bytes_in_flight would take it); one that
+// waited too long for it closes the session with 1013, since dropping it would leave
+// the sender's document ahead of the room's: the reconnecting client resends its state.
+func (rm *Room) applyRefused(s *session, event string, err error) {
+	if errors.Is(err, errUpdateTooComplex) {
+		rm.sendError(s, event, "storage refused: "+err.Error())
+		return
+	}
+	rm.logger().Info("no budget to apply a storage update; closed with 1013 to resync",
+		zap.String("session", s.id), zap.String("event", event), zap.Error(err))
+	rm.lock("applyRefused")
+	rm.remove(s)
+	s.close(CloseSlow, reasonBudgetResync)
+	rm.unlock()
 }
 
 // updatePresence merges `$updatePresence` into the sender's presence, shares it with the
