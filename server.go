@@ -210,9 +210,14 @@ type hijackWriter struct {
 	http.ResponseWriter
 }
 
-// Hijack takes over the connection.
+// Hijack takes over the connection, wrapped so that the session's write pump can
+// gather the frames that queued up into one write.
 func (hw hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return http.NewResponseController(hw.ResponseWriter).Hijack()
+	conn, brw, err := http.NewResponseController(hw.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	return &batchConn{Conn: conn}, brw, nil
 }
 
 // serveConn checks the room id, the origin and the token, then runs the session.

@@ -26,6 +26,7 @@ const slowGrace = 500 * time.Millisecond
 type session struct {
 	id     string
 	conn   *websocket.Conn
+	batch  *batchConn // conn's socket, when it can gather frames; nil otherwise
 	srv    *Server
 	user   json.RawMessage // nil: anonymous
 	userID string
@@ -90,6 +91,7 @@ func newSession(srv *Server, conn *websocket.Conn, roomID string, user json.RawM
 		budgetWait: cfg.writeTimeout,
 		limiter:    newRateLimiter(cfg.ratePerSecond, cfg.rateBurst),
 	}
+	s.batch, _ = conn.UnderlyingConn().(*batchConn)
 	s.ctx, s.cancelCtx = context.WithCancel(context.Background())
 	s.pong = encodeFrame(msgPong, emptyObject, s.id, roomID, user)
 	s.lastPing.Store(time.Now().UnixNano())

@@ -142,7 +142,7 @@ func (s *session) writePump(writeTimeout time.Duration) {
 		case <-s.wake:
 			batch := s.take()
 			err = s.writeBatch(batch, writeTimeout)
-			s.written(batch)
+			s.written(batch) // after the flush: the bytes were in flight until then
 		}
 		if err != nil {
 			s.close(0, "")
@@ -152,8 +152,25 @@ func (s *session) writePump(writeTimeout time.Duration) {
 }
 
 // writeBatch writes the frames of batch in order, a waiting `$pong` before each; it
-// stops early, without an error, when the session is closed.
+// stops early, without an error, when the session is closed. Several frames go to the
+// socket in one write (or one per maxBatch bytes) when the session's conn can gather
+// them.
 func (s *session) writeBatch(batch []queued, writeTimeout time.Duration) error {
+	if s.batch == nil || len(batch) < 2 {
+		return s.writeFrames(batch, writeTimeout)
+	}
+	s.batch.hold()
+	err := s.writeFrames(batch, writeTimeout)
+	// Also after an error or a close: control frames the read pump wrote (a close
+	// reply, say) may be among the gathered bytes.
+	if ferr := s.batch.flush(time.Now().Add(writeTimeout)); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// writeFrames writes the frames of batch one by one, as writeBatch says.
+func (s *session) writeFrames(batch []queued, writeTimeout time.Duration) error {
 	for _, q := range batch {
 		select {
 		case <-s.done:
