@@ -33,7 +33,8 @@ type session struct {
 	pong   []byte // this session's `$pong` frame, built once
 
 	// qMu guards the send queue: the room appends under its mu, the write pump takes
-	// everything queued at once. The slices are let go when the session is idle.
+	// everything queued at once. Two slices take turns; one grown past keptSpare
+	// frames by a burst is let go once written.
 	qMu       sync.Mutex
 	q         []queued      // frames to write, oldest first; guarded by qMu
 	spare     []queued      // an empty slice for the next take; guarded by qMu

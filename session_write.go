@@ -9,7 +9,7 @@ import (
 // prioQueue is the size of the priority lane (`$pong` frames).
 const prioQueue = 4
 
-// keptSpare is the largest queue slice (in frames) a session keeps between batches;
+// keptSpare is the largest queue slice (in frames) a session keeps for the next batch;
 // a larger one, grown by a burst, is let go so an idle session holds little.
 const keptSpare = 16
 
@@ -51,9 +51,6 @@ func (s *session) enqueue(b []byte) {
 		return
 	}
 	s.queuedBytes.Add(size)
-	if s.q == nil {
-		s.q, s.spare = s.spare, nil
-	}
 	s.q = append(s.q, queued{b: b, n: taken})
 	first := len(s.q) == 1
 	s.qMu.Unlock()
@@ -65,12 +62,13 @@ func (s *session) enqueue(b []byte) {
 	}
 }
 
-// take hands the write pump every queued frame, in order, and leaves the queue empty.
+// take hands the write pump every queued frame, in order, and leaves the queue empty,
+// on the slice of the batch before (so a busy session does not allocate per batch).
 func (s *session) take() []queued {
 	s.qMu.Lock()
 	defer s.qMu.Unlock()
 	batch := s.q
-	s.q = nil
+	s.q, s.spare = s.spare, nil
 	return batch
 }
 
