@@ -16,6 +16,14 @@ import (
 	"go.uber.org/zap"
 )
 
+// readBufferSize is the read buffer of a session's socket. Client frames are mostly
+// small (pings, presence, events, keystrokes); a larger frame is read past the buffer
+// straight into the frame's own, so the buffer only needs to hold a few headers.
+const readBufferSize = 512
+
+// writeBufferPool lends the sockets of every server their write buffers, frame by frame.
+var writeBufferPool = &sync.Pool{}
+
 // errServerClosed is returned once the server has shut down.
 var errServerClosed = errors.New("server closed")
 
@@ -86,6 +94,10 @@ func newServer(dir string, s *settings, write fileWriter) (*Server, error) {
 			// Sessions authenticate with the token in the URL, not with cookies, so any
 			// page may connect, as with pluv's own server.
 			CheckOrigin: func(*http.Request) bool { return true },
+			// An idle session holds its read buffer but no write buffer: writes borrow
+			// one from the pool for each frame.
+			ReadBufferSize:  readBufferSize,
+			WriteBufferPool: writeBufferPool,
 		},
 	}
 	srv.setSettings(s)
