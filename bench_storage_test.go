@@ -87,3 +87,29 @@ func benchKeystroke(clock uint64, filled bool) []byte {
 	run := yjs.ClientStructs{Client: benchEditClient, Clock: clock, Structs: []yjs.Struct{s}}
 	return (&yjs.Update{Structs: []yjs.ClientStructs{run}}).Encode()
 }
+
+// BenchmarkJoin measures one session joining a room whose document is pre-filled to
+// 1 MB: dial, `$registered`, `$initializeSession`, `$storageReceived`, close.
+func BenchmarkJoin(b *testing.B) {
+	srv, err := NewServer(benchConfig)
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs, base := benchServer(b, srv)
+	defer hs()
+	host := benchRoom(b, base, "bench", 1, false)[0]
+	benchSend(b, host, storageFrame("$initializeSession", benchFill(1<<20)))
+	benchReadUntil(b, host, "$storageReceived", 1)
+	init := []byte(`{"type":"$initializeSession","data":{"presence":null,"update":null}}`)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := processCPU(b)
+	for range b.N {
+		ws := benchRoom(b, base, "bench", 1, false)[0]
+		benchSend(b, ws, init)
+		benchReadUntil(b, ws, "$storageReceived", 1)
+		_ = ws.Close()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+}
