@@ -214,7 +214,7 @@ func (rm *Room) initialize(s *session, data json.RawMessage) {
 	for _, e := range errs {
 		s.enqueue(encodeFrame(msgError, errorData{Message: e}, s.id, rm.id, s.user))
 	}
-	state := base64.StdEncoding.EncodeToString(rm.store.Encode())
+	state := rm.encodeState(s)
 	s.enqueue(encodeFrame(msgStorageReceived, storageReceivedData{
 		ChangeKind: kind, State: state,
 	}, s.id, rm.id, s.user))

@@ -71,6 +71,7 @@ type session struct {
 	presence      json.RawMessage // nil: null
 	presenceTimer int64           // epoch ms; 0: null
 	storageSent   bool            // `$storageReceived` was queued
+	joinState     joinState       // the document as `$registered` carried it
 	initialized   bool            // `$initializeSession` was handled
 }
 
