@@ -21,8 +21,11 @@ import (
 // straight into the frame's own, so the buffer only needs to hold a few headers.
 const readBufferSize = 512
 
-// writeBufferPool lends the sockets of every server their write buffers, frame by frame.
-var writeBufferPool = &sync.Pool{}
+// writeBufferSize is the websocket library's write buffer of a session's socket: a frame
+// is copied into it up to its size and the rest is written after it, both into the
+// [batchConn]'s batch, so a small one costs a second copy call, not a second syscall.
+// (A pooled buffer would cost an allocation per frame in the library.)
+const writeBufferSize = 256
 
 // errServerClosed is returned once the server has shut down.
 var errServerClosed = errors.New("server closed")
@@ -94,10 +97,10 @@ func newServer(dir string, s *settings, write fileWriter) (*Server, error) {
 			// Sessions authenticate with the token in the URL, not with cookies, so any
 			// page may connect, as with pluv's own server.
 			CheckOrigin: func(*http.Request) bool { return true },
-			// An idle session holds its read buffer but no write buffer: writes borrow
-			// one from the pool for each frame.
+			// Small buffers: frames are gathered by the session's batchConn, whose
+			// buffer comes from a pool only while the write pump writes.
 			ReadBufferSize:  readBufferSize,
-			WriteBufferPool: writeBufferPool,
+			WriteBufferSize: writeBufferSize,
 		},
 	}
 	srv.setSettings(s)

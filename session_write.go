@@ -150,11 +150,11 @@ func (s *session) writePump(writeTimeout time.Duration) {
 }
 
 // writeBatch writes the frames of batch in order, a waiting `$pong` before each; it
-// stops early, without an error, when the session is closed. Several frames go to the
+// stops early, without an error, when the session is closed. The frames go to the
 // socket in one write (or one per maxBatch bytes) when the session's conn can gather
 // them.
 func (s *session) writeBatch(batch []queued, writeTimeout time.Duration) error {
-	if s.batch == nil || len(batch) < 2 {
+	if s.batch == nil {
 		return s.writeFrames(batch, writeTimeout)
 	}
 	s.batch.hold()
