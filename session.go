@@ -134,6 +134,7 @@ func (s *session) readPump(log *zap.Logger) {
 		}
 		s.handleSafely(log, typ, b)
 		s.budget.release(held)
+		releaseFrame(b) // handling keeps nothing of b
 	}
 	s.room.leave(s)
 }
