@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -12,6 +13,18 @@ import (
 
 // firstChunk is the buffer a frame is first read into; the buffer doubles from there.
 const firstChunk = 4 << 10
+
+// firstChunks holds the first buffers of frames, so that reading a small frame does not
+// allocate (and clear) 4 KiB; [releaseFrame] gives one back once its frame is handled.
+var firstChunks = sync.Pool{New: func() any { return new([firstChunk]byte) }}
+
+// releaseFrame gives the buffer of a frame read by readFrame back for another frame.
+// Nothing may keep the frame, nor any slice of it, afterwards.
+func releaseFrame(b []byte) {
+	if cap(b) == firstChunk {
+		firstChunks.Put((*[firstChunk]byte)(b[:firstChunk]))
+	}
+}
 
 // byteBudget is the instance-wide budget of frame bytes in flight (max_bytes_in_flight).
 // Readers take the bytes of their buffers before reading into them and may wait;
@@ -87,8 +100,13 @@ func readFrame(ctx context.Context, r io.Reader, b *byteBudget, limit int64,
 				return nil, 0, err
 			}
 			held += grow
+			if cap(buf) == 0 && grow == firstChunk {
+				buf = firstChunks.Get().(*[firstChunk]byte)[:0]
+				continue
+			}
 			next := make([]byte, len(buf), int64(cap(buf))+grow)
 			copy(next, buf)
+			releaseFrame(buf)
 			buf = next
 		}
 		n, err := r.Read(buf[len(buf):cap(buf)])

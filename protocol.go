@@ -195,17 +195,11 @@ func jsonKind(t reflect.Type) string {
 	}
 }
 
-// envelope is every server frame (§2.2), built from trusted fields only.
-type envelope struct {
-	Type         string          `json:"type"`
-	Data         json.RawMessage `json:"data"`
-	ConnectionID *string         `json:"connectionId"`
-	Room         string          `json:"room"`
-	User         json.RawMessage `json:"user"`
-}
-
-// encodeFrame builds one server frame. data is marshalled unless it is already a
-// json.RawMessage; an empty connID or a nil user is sent as null.
+// encodeFrame builds one server frame (§2.2) from trusted fields only, as the JSON
+// object {type, data, connectionId, room, user}. data is marshalled unless it is already
+// a json.RawMessage; raw parts are compacted, as encoding/json would; an empty connID
+// or a nil user is sent as null. The envelope is written by hand: marshalling it by
+// reflection cost more than the fan-out it feeds.
 func encodeFrame(typ string, data any, connID, room string, user json.RawMessage) []byte {
 	raw, ok := data.(json.RawMessage)
 	if !ok {
@@ -216,15 +210,47 @@ func encodeFrame(typ string, data any, connID, room string, user json.RawMessage
 			panic(fmt.Sprintf("pluv: encoding %s data: %v", typ, err))
 		}
 	}
-	env := envelope{Type: typ, Data: raw, Room: room, User: user}
-	if connID != "" {
-		env.ConnectionID = &connID
+	b := make([]byte, 0, len(typ)+len(raw)+len(connID)+len(room)+len(user)+64)
+	b = append(b, `{"type":`...)
+	b = appendJSONString(b, typ)
+	b = append(b, `,"data":`...)
+	b = appendRawJSON(b, raw, typ)
+	b = append(b, `,"connectionId":`...)
+	if connID == "" {
+		b = append(b, "null"...)
+	} else {
+		b = appendJSONString(b, connID)
 	}
-	b, err := marshalCompact(env)
-	if err != nil {
+	b = append(b, `,"room":`...)
+	b = appendJSONString(b, room)
+	b = append(b, `,"user":`...)
+	b = appendRawJSON(b, user, typ)
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string, escaped as marshalCompact would.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			q, _ := marshalCompact(s) // a string always encodes
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// appendRawJSON appends raw compacted, or null when it is empty.
+func appendRawJSON(b []byte, raw json.RawMessage, typ string) []byte {
+	if len(raw) == 0 {
+		return append(b, "null"...)
+	}
+	buf := bytes.NewBuffer(b)
+	if err := json.Compact(buf, raw); err != nil {
 		panic(fmt.Sprintf("pluv: encoding %s frame: %v", typ, err))
 	}
-	return b
+	return buf.Bytes()
 }
 
 // marshalCompact is json.Marshal without HTML escaping, so sizes match JSON.stringify.

@@ -1,6 +1,7 @@
 package pluv
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -112,6 +113,36 @@ func TestEncodeFrame(t *testing.T) {
 				t.Fatalf("got  %s\nwant %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestEncodeFrameAsMarshal checks the hand-built envelope against encoding/json
+// marshalling the same fields, escapes and all.
+func TestEncodeFrameAsMarshal(t *testing.T) {
+	strs := []string{"", "p_1", "$registered", "a\"b\\c", "é\u2028<&>", "\x00\x1f\x7f", "\xff"}
+	raws := []json.RawMessage{nil, json.RawMessage(`{}`), json.RawMessage(" [ 1 , \"a b\" ] "),
+		json.RawMessage(`{"k":{"n":null,"s":"\u00e9\n"}}`), json.RawMessage(`"x"`)}
+	for i, typ := range strs {
+		for j, str := range strs {
+			for k, raw := range raws {
+				data := raw
+				if data == nil {
+					data = json.RawMessage(`null`)
+				}
+				env := frame{Type: typ, Data: data, Room: str, User: raw}
+				if str != "" {
+					env.ConnectionID = &str
+				}
+				want, err := marshalCompact(env)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := encodeFrame(typ, data, str, str, raw)
+				if !bytes.Equal(got, want) {
+					t.Errorf("case %d/%d/%d:\ngot  %s\nwant %s", i, j, k, got, want)
+				}
+			}
+		}
 	}
 }
 

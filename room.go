@@ -150,7 +150,7 @@ func (rm *Room) add(s *session) error {
 	s.room, s.joined = rm, true
 	var state *string
 	if !rm.store.IsEmpty() {
-		st := base64.StdEncoding.EncodeToString(rm.store.Encode())
+		st := rm.encodeState(s)
 		state = &st
 	}
 	s.enqueue(encodeFrame(msgRegistered, registeredData{
@@ -158,6 +158,30 @@ func (rm *Room) add(s *session) error {
 		Timers: timers{Presence: timerValue(s.presenceTimer)},
 	}, s.id, rm.id, s.user))
 	return nil
+}
+
+// encodeState returns the document in base64 for s, which joins: `$registered` and
+// `$storageReceived` both carry it (§3), and the second reuses what the first encoded
+// unless the document changed in between. Callers hold mu.
+func (rm *Room) encodeState(s *session) string {
+	j := s.joinState
+	s.joinState = joinState{} // used at most twice
+	if j.state != "" && j.store == rm.store && j.gen == rm.gen {
+		return j.state
+	}
+	st := base64.StdEncoding.EncodeToString(rm.store.Encode())
+	if !s.initialized {
+		s.joinState = joinState{state: st, store: rm.store, gen: rm.gen}
+	}
+	return st
+}
+
+// joinState is the document as encoded for a joining session, with what it was encoded
+// from.
+type joinState struct {
+	state string
+	store docStore
+	gen   uint64
 }
 
 // inheritPresence copies presence from the user's session with the latest timer (§5.3).

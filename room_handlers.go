@@ -33,7 +33,8 @@ var errInitialized = errors.New("session already initialized: $initializeSession
 var errBinaryFrame = errors.New("binary frames are not supported")
 
 // handle processes one frame of s, in the read pump: `$ping` at once, anything else
-// within the session's rate limit.
+// within the session's rate limit. b is reused once handle returns, so nothing may keep
+// it or a slice of it (decoding copies what it keeps).
 func (rm *Room) handle(s *session, typ int, b []byte) {
 	var f clientFrame
 	err := errBinaryFrame
@@ -222,7 +223,7 @@ func (rm *Room) initialize(s *session, data json.RawMessage) {
 	for _, e := range errs {
 		s.enqueue(encodeFrame(msgError, errorData{Message: e}, s.id, rm.id, s.user))
 	}
-	state := base64.StdEncoding.EncodeToString(rm.store.Encode())
+	state := rm.encodeState(s)
 	s.enqueue(encodeFrame(msgStorageReceived, storageReceivedData{
 		ChangeKind: kind, State: state,
 	}, s.id, rm.id, s.user))

@@ -1,11 +1,14 @@
 package pluv
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gorilla/websocket"
@@ -86,4 +89,70 @@ func TestResolverPanicIsContained(t *testing.T) {
 		t.Fatalf("$error = %s", e.raw)
 	}
 	marker(t, a) // the session still works
+}
+
+// countingStore counts the encodings of a room's document.
+type countingStore struct {
+	docStore
+	encodes *atomic.Int64
+}
+
+func (cs *countingStore) Encode() []byte {
+	cs.encodes.Add(1)
+	return cs.docStore.Encode()
+}
+
+// TestJoinEncodesOnce: a joiner's `$registered` and `$storageReceived` both carry the
+// document (§3); it is encoded once for both, unless it changed in between, when
+// `$storageReceived` carries the new state.
+func TestJoinEncodesOnce(t *testing.T) {
+	tests := []struct {
+		name        string
+		editBetween bool
+		encodes     int64
+	}{
+		{"unchanged", false, 1},
+		{"changed between", true, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, err := NewServer(Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var encodes atomic.Int64
+			srv.newStore = func(maxSize, maxPending int) docStore {
+				return &countingStore{docStore: newDocStore(maxSize, maxPending),
+					encodes: &encodes}
+			}
+			_, base := startServerFor(t, srv)
+			a := dial(t, base, "r", "")
+			a.join(nil, textInsert(1, 0, "hello"))
+			encodes.Store(0)
+			b := dial(t, base, "r", "")
+			reg := b.register()
+			if tc.editBetween {
+				a.send(msgUpdateStorage, map[string]any{
+					"update": base64.StdEncoding.EncodeToString(textInsert(2, 0, "x")),
+				})
+				marker(t, a, b) // a's edit is in the room
+			}
+			b.send(msgInitializeSession, map[string]any{"update": ""})
+			got := decodeState(t, b.expect(msgStorageReceived).Data, "state")
+			rm, _ := srv.GetRoom("r")
+			rm.mu.Lock()
+			want := rm.store.(*countingStore).docStore.Encode()
+			rm.mu.Unlock()
+			if !bytes.Equal(got, want) {
+				t.Errorf("$storageReceived state %x, want the room's %x", got, want)
+			}
+			if registered := decodeState(t, reg.Data, "state"); tc.editBetween ==
+				bytes.Equal(registered, got) {
+				t.Errorf("$registered state %x next to $storageReceived %x", registered, got)
+			}
+			if n := encodes.Load(); n != tc.encodes {
+				t.Errorf("document encoded %d times for the join, want %d", n, tc.encodes)
+			}
+		})
+	}
 }

@@ -16,6 +16,17 @@ import (
 	"go.uber.org/zap"
 )
 
+// readBufferSize is the read buffer of a session's socket. Client frames are mostly
+// small (pings, presence, events, keystrokes); a larger frame is read past the buffer
+// straight into the frame's own, so the buffer only needs to hold a few headers.
+const readBufferSize = 512
+
+// writeBufferSize is the websocket library's write buffer of a session's socket: a frame
+// is copied into it up to its size and the rest is written after it, both into the
+// [batchConn]'s batch, so a small one costs a second copy call, not a second syscall.
+// (A pooled buffer would cost an allocation per frame in the library.)
+const writeBufferSize = 256
+
 // errServerClosed is returned once the server has shut down.
 var errServerClosed = errors.New("server closed")
 
@@ -86,6 +97,10 @@ func newServer(dir string, s *settings, write fileWriter) (*Server, error) {
 			// Sessions authenticate with the token in the URL, not with cookies, so any
 			// page may connect, as with pluv's own server.
 			CheckOrigin: func(*http.Request) bool { return true },
+			// Small buffers: frames are gathered by the session's batchConn, whose
+			// buffer comes from a pool only while the write pump writes.
+			ReadBufferSize:  readBufferSize,
+			WriteBufferSize: writeBufferSize,
 		},
 	}
 	srv.setSettings(s)
@@ -210,9 +225,14 @@ type hijackWriter struct {
 	http.ResponseWriter
 }
 
-// Hijack takes over the connection.
+// Hijack takes over the connection, wrapped so that the session's write pump can
+// gather the frames that queued up into one write.
 func (hw hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return http.NewResponseController(hw.ResponseWriter).Hijack()
+	conn, brw, err := http.NewResponseController(hw.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	return &batchConn{Conn: conn}, brw, nil
 }
 
 // serveConn checks the room id, the origin and the token, then runs the session.

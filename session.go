@@ -21,26 +21,25 @@ const closeGrace = 2 * time.Second
 // close frame before the socket is closed under it (a stalled client never reads it).
 const slowGrace = 500 * time.Millisecond
 
-// prioQueue is the size of the priority lane (`$pong` frames).
-const prioQueue = 4
-
-// queued is one frame in a session's queue.
-type queued struct {
-	b []byte
-	n int64 // bytes taken from the budget for it; 0 when it went to an empty queue
-}
-
 // session is one websocket in a room. Exactly two goroutines touch the socket: the read
 // pump (which also processes frames, in arrival order) and the write pump.
 type session struct {
 	id     string
 	conn   *websocket.Conn
+	batch  *batchConn // conn's socket, when it can gather frames; nil otherwise
 	srv    *Server
 	user   json.RawMessage // nil: anonymous
 	userID string
 	pong   []byte // this session's `$pong` frame, built once
 
-	queue     chan queued   // room frames, bounded
+	// qMu guards the send queue: the room appends under its mu, the write pump takes
+	// everything queued at once. Two slices take turns; one grown past keptSpare
+	// frames by a burst is let go once written.
+	qMu       sync.Mutex
+	q         []queued      // frames to write, oldest first; guarded by qMu
+	spare     []queued      // an empty slice for the next take; guarded by qMu
+	maxFrames int           // frames the queue may hold (send_queue)
+	wake      chan struct{} // signalled when q stops being empty
 	prio      chan []byte   // `$pong` frames, written before queued ones
 	done      chan struct{} // closed to stop the write pump
 	ctx       context.Context
@@ -72,6 +71,7 @@ type session struct {
 	presence      json.RawMessage // nil: null
 	presenceTimer int64           // epoch ms; 0: null
 	storageSent   bool            // `$storageReceived` was queued
+	joinState     joinState       // the document as `$registered` carried it
 	initialized   bool            // `$initializeSession` was handled
 }
 
@@ -81,7 +81,8 @@ func newSession(srv *Server, conn *websocket.Conn, roomID string, user json.RawM
 ) *session {
 	s := &session{
 		id: newSessionID(), conn: conn, srv: srv, user: user, userID: userID,
-		queue:      make(chan queued, max(cfg.sendQueue, 1)),
+		maxFrames:  max(cfg.sendQueue, 1),
+		wake:       make(chan struct{}, 1),
 		prio:       make(chan []byte, prioQueue),
 		done:       make(chan struct{}),
 		readDone:   make(chan struct{}),
@@ -92,79 +93,12 @@ func newSession(srv *Server, conn *websocket.Conn, roomID string, user json.RawM
 		budgetWait: cfg.writeTimeout,
 		limiter:    newRateLimiter(cfg.ratePerSecond, cfg.rateBurst),
 	}
+	s.batch, _ = conn.UnderlyingConn().(*batchConn)
 	s.ctx, s.cancelCtx = context.WithCancel(context.Background())
 	s.pong = encodeFrame(msgPong, emptyObject, s.id, roomID, user)
 	s.lastPing.Store(time.Now().UnixNano())
 	conn.SetReadLimit(s.readLimit)
 	return s
-}
-
-// enqueue queues a frame without blocking. Callers hold the room's mu. A queue that is
-// full (in frames or bytes), or a backlog whose next frame does not fit the instance
-// budget, marks the session slow: it is closed at once, and the room takes it out and
-// tells the others when it releases its lock. A frame to an empty queue always goes in,
-// uncounted by the budget, so a session that keeps up is never closed for another's
-// backlog.
-func (s *session) enqueue(b []byte) {
-	if s.slow {
-		return
-	}
-	size := int64(len(b))
-	backlog := s.queuedBytes.Load()
-	var taken int64
-	if backlog > 0 {
-		if backlog+size > s.maxQueued {
-			s.overflow("send_queue_bytes")
-			return
-		}
-		if !s.budget.tryTake(size) {
-			s.overflow("max_bytes_in_flight")
-			return
-		}
-		taken = size
-	}
-	s.queuedBytes.Add(size)
-	select {
-	case s.queue <- queued{b: b, n: taken}:
-	default:
-		s.queuedBytes.Add(-size)
-		s.budget.release(taken)
-		s.overflow("send_queue")
-	}
-}
-
-// overflow closes a slow session with 1013 and hands it to its room for removal; the
-// socket is closed under the write pump after slowGrace in case it is stuck in a write.
-// Callers hold the room's mu.
-func (s *session) overflow(limit string) {
-	s.slow = true
-	s.room.slow = append(s.room.slow, slowSession{s: s, limit: limit,
-		queued: s.queuedBytes.Load()})
-	s.close(CloseSlow, reasonSlow)
-	time.AfterFunc(slowGrace, func() { _ = s.conn.Close() })
-}
-
-// drain releases the budget of frames left in the queue. Call it only once the session
-// has left its room (nothing enqueues any more) and the write pump has ended.
-func (s *session) drain() {
-	for {
-		select {
-		case q := <-s.queue:
-			s.queuedBytes.Add(-int64(len(q.b)))
-			s.budget.release(q.n)
-		default:
-			return
-		}
-	}
-}
-
-// sendPong queues `$pong` on the priority lane; a full lane means pongs are already on
-// their way, so this one is dropped.
-func (s *session) sendPong() {
-	select {
-	case s.prio <- s.pong:
-	default:
-	}
 }
 
 // close stops the session: the write pump sends the close frame (code 0 sends none) and
@@ -200,6 +134,7 @@ func (s *session) readPump(log *zap.Logger) {
 		}
 		s.handleSafely(log, typ, b)
 		s.budget.release(held)
+		releaseFrame(b) // handling keeps nothing of b
 	}
 	s.room.leave(s)
 }
@@ -244,60 +179,6 @@ func (s *session) handleSafely(log *zap.Logger, typ int, b []byte) {
 		}
 	}()
 	s.room.handle(s, typ, b)
-}
-
-// writePump writes queued frames, `$pong` first, each with a deadline, until the session
-// is closed; then it sends the close frame and closes the socket.
-func (s *session) writePump(writeTimeout time.Duration) {
-	defer close(s.writeDone)
-	defer s.conn.Close()
-	for {
-		var q queued
-		counted := false // q came from the queue: its bytes are released after the write
-		select {
-		case <-s.done:
-			s.sendClose(writeTimeout)
-			return
-		case q.b = <-s.prio:
-		default:
-			select {
-			case q.b = <-s.prio:
-			case q = <-s.queue:
-				counted = true
-			case <-s.done:
-				s.sendClose(writeTimeout)
-				return
-			}
-		}
-		_ = s.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-		err := s.conn.WriteMessage(websocket.TextMessage, q.b)
-		if counted {
-			s.queuedBytes.Add(-int64(len(q.b)))
-			s.budget.release(q.n)
-		}
-		if err != nil {
-			s.close(0, "")
-			return
-		}
-	}
-}
-
-// sendClose writes the close frame, if any, and waits a bounded time for the reply.
-func (s *session) sendClose(writeTimeout time.Duration) {
-	if s.closeCode == 0 {
-		return
-	}
-	msg := websocket.FormatCloseMessage(s.closeCode, s.closeReason)
-	if err := s.conn.WriteControl(websocket.CloseMessage, msg,
-		time.Now().Add(writeTimeout)); err != nil {
-		return
-	}
-	t := time.NewTimer(closeGrace)
-	defer t.Stop()
-	select {
-	case <-s.readDone:
-	case <-t.C:
-	}
 }
 
 // refusal is how a socket that may not join is answered: `$error` with message, then

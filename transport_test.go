@@ -1,6 +1,7 @@
 package pluv
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -255,4 +256,27 @@ func FuzzOriginAllowed(f *testing.F) {
 			t.Fatalf("pattern %q does not admit itself", pattern)
 		}
 	})
+}
+
+// TestReadFramePooled: frames start in a pooled first chunk; a small frame keeps it, a
+// large one grows out of it with its bytes intact.
+func TestReadFramePooled(t *testing.T) {
+	b := newByteBudget(1 << 20)
+	ctx := context.Background()
+	for _, size := range []int{5, firstChunk, firstChunk + 1, 3*firstChunk + 7} {
+		frame := make([]byte, size)
+		for i := range frame {
+			frame[i] = byte(i*7 + size)
+		}
+		got, held, err := readFrame(ctx, &slowReader{data: frame}, b, 1<<20, time.Second)
+		if err != nil || !bytes.Equal(got, frame) {
+			t.Fatalf("size %d: readFrame = %d bytes (equal %v), %v", size, len(got),
+				bytes.Equal(got, frame), err)
+		}
+		if small := size < firstChunk; small != (cap(got) == firstChunk) {
+			t.Errorf("size %d: buffer of %d bytes", size, cap(got))
+		}
+		b.release(held)
+		releaseFrame(got)
+	}
 }
