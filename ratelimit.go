@@ -14,6 +14,10 @@ const (
 	floodWindow  = time.Second
 )
 
+// othersPerToken is how many sessions of a room one `$getOthers` answer may list per
+// token of the rate limit it takes beyond its own: the answer's cost grows with the room.
+const othersPerToken = 100
+
 // rateLimiter is one session's message limit; only its read pump uses it.
 type rateLimiter struct {
 	bucket   *rate.Limiter
@@ -33,10 +37,11 @@ func newRateLimiter(perSecond float64, burst int) *rateLimiter {
 		limit: perSecond}
 }
 
-// admit counts one message at now. ok says whether to process it; notify whether to
-// tell the sender it was dropped (at most once a second); flood whether the session
-// has flooded long enough to be closed.
-func (l *rateLimiter) admit(now time.Time) (ok, notify, flood bool) {
+// admit counts one message at now, taking cost tokens (at most the burst) for it. ok
+// says whether to process it; notify whether to tell the sender it was dropped (at most
+// once a second); flood whether the session has flooded long enough to be closed. The
+// flood rule counts messages, whatever their cost.
+func (l *rateLimiter) admit(now time.Time, cost int) (ok, notify, flood bool) {
 	if l == nil {
 		return true, false, false
 	}
@@ -53,7 +58,7 @@ func (l *rateLimiter) admit(now time.Time) (ok, notify, flood bool) {
 	if l.hot >= floodWindows-1 && float64(l.winCount) > floodFactor*l.limit {
 		return false, false, true
 	}
-	if l.bucket.AllowN(now, 1) {
+	if l.bucket.AllowN(now, min(cost, l.bucket.Burst())) {
 		return true, false, false
 	}
 	if now.Sub(l.lastErr) >= time.Second {

@@ -125,3 +125,25 @@ func barrierThroughLimit(t *testing.T, c *testClient) []frame {
 		}
 	}
 }
+
+// TestGetOthersCostsRoomSize: in a large room a `$getOthers` takes a token of the rate
+// limit per othersPerToken sessions beyond its own, so asking for the whole list again
+// and again is limited sooner than cheap messages are.
+func TestGetOthersCostsRoomSize(t *testing.T) {
+	srv, base := startServer(t, Config{RateLimit: &RateLimitConfig{PerSecond: 0.01, Burst: 20}})
+	c := dial(t, base, "r", "")
+	c.join(nil, nil) // a couple of tokens at most: 18 or more left
+	rm, err := srv.GetRoom("r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rm.size.Store(1000) // as if 999 others were there: a $getOthers costs 11 tokens
+	c.send(msgGetOthers, map[string]any{})
+	c.expect(msgOthersReceived)
+	c.send(msgGetOthers, map[string]any{})
+	if f := c.expect(msgError); !strings.Contains(f.raw, "rate limit exceeded") {
+		t.Fatalf("second $getOthers: %s", f.raw)
+	}
+	c.send("ev", map[string]any{"cheap": true}) // one token: still within the limit
+	c.expect("ev")
+}

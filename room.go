@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -46,6 +47,7 @@ type Room struct {
 	lockedBy string                         // what took it; guarded by mu
 	slowLock logThrottle                    // warnings about mu held past slowLockAfter
 	sessions map[string]*session            // guarded by mu
+	size     atomic.Int32                   // len(sessions), for readers without mu
 	users    map[string]map[string]*session // user id → sessions; guarded by mu
 	store    docStore                       // guarded by mu; set before ready closes
 	gen      uint64                         // store changes so far; guarded by mu
@@ -147,6 +149,7 @@ func (rm *Room) add(s *session) error {
 		rm.users[s.userID][s.id] = s
 	}
 	rm.sessions[s.id] = s
+	rm.size.Store(int32(len(rm.sessions)))
 	s.room, s.joined = rm, true
 	var state *string
 	if !rm.store.IsEmpty() {
@@ -204,6 +207,7 @@ func (rm *Room) remove(s *session) {
 	}
 	s.joined = false
 	delete(rm.sessions, s.id)
+	rm.size.Store(int32(len(rm.sessions)))
 	if s.userID != "" {
 		delete(rm.users[s.userID], s.id)
 		if len(rm.users[s.userID]) == 0 {

@@ -83,7 +83,13 @@ func (rm *Room) admit(s *session, typ string) bool {
 		return false
 	default:
 	}
-	ok, notify, flood := s.limiter.admit(time.Now())
+	cost := 1
+	if typ == msgGetOthers {
+		// The answer lists the whole room: in a large room one request costs the server
+		// as much as many messages, and is charged so.
+		cost += int(rm.size.Load()) / othersPerToken
+	}
+	ok, notify, flood := s.limiter.admit(time.Now(), cost)
 	switch {
 	case !ok && !flood && typ == msgUpdateStorage:
 		rm.logger().Info("storage update over the rate limit; closed with 1013 to resync",

@@ -74,7 +74,7 @@ func TestRateLimiter(t *testing.T) {
 	var passed, notified int
 	// 200 frames within one second: the burst, then one every 100 ms; one notice.
 	for i := 0; i < 200; i++ {
-		ok, notify, flood := l.admit(now.Add(time.Duration(i) * 5 * time.Millisecond))
+		ok, notify, flood := l.admit(now.Add(time.Duration(i)*5*time.Millisecond), 1)
 		if flood {
 			t.Fatalf("flood after %d frames in the first second", i)
 		}
@@ -94,7 +94,7 @@ func TestRateLimiter(t *testing.T) {
 	if newRateLimiter(0, 5) != nil {
 		t.Fatal("rate 0 must mean no limiter")
 	}
-	if ok, _, _ := (*rateLimiter)(nil).admit(now); !ok {
+	if ok, _, _ := (*rateLimiter)(nil).admit(now, 1); !ok {
 		t.Fatal("no limiter must admit")
 	}
 }
@@ -124,7 +124,7 @@ func TestRateLimiterFlood(t *testing.T) {
 				for i := 0; i < tc.perSecond; i++ {
 					at := start.Add(time.Duration(sec)*time.Second +
 						time.Duration(i)*time.Second/time.Duration(tc.perSecond))
-					if _, _, f := l.admit(at); f {
+					if _, _, f := l.admit(at, 1); f {
 						flooded = true
 						break
 					}
@@ -278,5 +278,24 @@ func TestReadFramePooled(t *testing.T) {
 		}
 		b.release(held)
 		releaseFrame(got)
+	}
+}
+
+// TestRateLimiterCost: a message takes its cost in tokens, capped at the burst.
+func TestRateLimiterCost(t *testing.T) {
+	l := newRateLimiter(0.001, 5)
+	now := time.Now()
+	steps := []struct {
+		cost int
+		ok   bool
+	}{{3, true}, {3, false}, {2, true}, {1, false}}
+	for i, st := range steps {
+		if ok, _, _ := l.admit(now, st.cost); ok != st.ok {
+			t.Fatalf("step %d (cost %d): ok %v", i, st.cost, ok)
+		}
+	}
+	fresh := newRateLimiter(0.001, 5)
+	if ok, _, _ := fresh.admit(now, 50); !ok {
+		t.Fatal("a cost past the burst is never admitted")
 	}
 }
