@@ -20,7 +20,9 @@ var batchPool = sync.Pool{New: func() any {
 // pump holds it, the frames written are gathered in a pooled buffer and reach the socket
 // in one write when the pump flushes (frames that queued up cost one syscall, not one
 // each); otherwise every write goes straight to the socket. Close is the socket's own,
-// so a write pump stuck in a flush can be closed under it.
+// so a write pump stuck in a flush can be closed under it. A batch being gathered is a
+// copy per session whose bytes max_bytes_in_flight does not count: each session can hold
+// up to maxBatch more than the budget says, until its write deadline drops it.
 type batchConn struct {
 	net.Conn
 
@@ -52,6 +54,14 @@ func (c *batchConn) Write(p []byte) (int, error) {
 	}
 	if err := c.flushLocked(); err != nil {
 		return 0, err
+	}
+	if c.holding {
+		// SetWriteDeadline only stored the deadline while the conn was held: apply it
+		// to this write, which does not wait for the flush.
+		if err := c.Conn.SetWriteDeadline(c.deadline); err != nil {
+			c.err = err
+			return 0, err
+		}
 	}
 	n, err := c.Conn.Write(p)
 	c.err = err

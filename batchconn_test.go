@@ -135,3 +135,22 @@ func TestBatchConnError(t *testing.T) {
 		t.Errorf("%d writes reached the socket after the failure", len(rc.writes))
 	}
 }
+
+// TestBatchConnLargeWriteDeadline: a write too large to gather, made while the conn is
+// held and nothing is gathered yet, goes out under the deadline set last, not under the
+// one the socket had before (found by the round-3 review: an old, passed deadline made
+// such a write fail at once).
+func TestBatchConnLargeWriteDeadline(t *testing.T) {
+	rc := &recordConn{}
+	c := &batchConn{Conn: rc}
+	old, fresh := time.Unix(1, 0), time.Unix(2, 0)
+	_ = c.SetWriteDeadline(old)
+	c.hold()
+	_ = c.SetWriteDeadline(fresh)
+	if _, err := c.Write(make([]byte, maxBatch+1)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(rc.deadlines); n != 2 || !rc.deadlines[1].Equal(fresh) {
+		t.Fatalf("deadlines %v, want the fresh one applied before the large write", rc.deadlines)
+	}
+}
