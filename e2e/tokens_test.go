@@ -1,14 +1,10 @@
 package e2e
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -111,31 +107,7 @@ func jweKey(t testing.TB, secret string) []byte {
 // pluvJWE mints a token the way @pluv/io does: compact JWE, dir + A256GCM.
 func pluvJWE(t testing.TB, s tokenSpec) string {
 	t.Helper()
-
-	payload, err := json.Marshal(s.claims())
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	block, err := aes.NewCipher(jweKey(t, s.key()))
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	gcm, err := cipher.NewGCM(block)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	b64 := base64.RawURLEncoding
-	header := b64.EncodeToString([]byte(`{"alg":"dir","enc":"A256GCM"}`))
-	iv := make([]byte, 12)
-	_, _ = rand.Read(iv)
-	sealed := gcm.Seal(nil, iv, payload, []byte(header))
-	ct, tag := sealed[:len(sealed)-16], sealed[len(sealed)-16:]
-
-	return header + ".." + b64.EncodeToString(iv) + "." + b64.EncodeToString(ct) + "." +
-		b64.EncodeToString(tag)
+	return jweWithHeader(t, `{"alg":"dir","enc":"A256GCM"}`, s)
 }
 
 // TestJWEKeyVector pins the key derivation to the vector of PROTOCOL.md §8.2.
