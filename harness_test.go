@@ -58,7 +58,12 @@ func startServer(t *testing.T, c Config) (*Server, string) {
 // startServerFor serves srv over httptest and closes both at the end of the test.
 func startServerFor(t *testing.T, srv *Server) (*Server, string) {
 	t.Helper()
-	hs := httptest.NewServer(srv)
+	return serveTest(t, srv, httptest.NewServer(srv))
+}
+
+// serveTest closes srv and then hs at the end of the test and returns hs's ws:// URL.
+func serveTest(t *testing.T, srv *Server, hs *httptest.Server) (*Server, string) {
+	t.Helper()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 		defer cancel()

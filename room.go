@@ -200,6 +200,20 @@ func (rm *Room) inheritPresence(s *session) {
 	}
 }
 
+// expel takes s out of the room and closes its socket with code and reason (op names
+// the lock's holder for the slow-lock warning).
+func (rm *Room) expel(s *session, op string, code int, reason string) {
+	rm.lock(op)
+	rm.expelLocked(s, code, reason)
+	rm.unlock()
+}
+
+// expelLocked is expel for callers that hold mu.
+func (rm *Room) expelLocked(s *session, code int, reason string) {
+	rm.remove(s)
+	s.close(code, reason)
+}
+
 // remove takes s out of the maps and tells the rest (`$exit`). Callers hold mu.
 func (rm *Room) remove(s *session) {
 	if !s.joined {
@@ -284,8 +298,7 @@ func (rm *Room) Evict(sessionID string) bool {
 	rm.lock("Evict")
 	s, ok := rm.sessions[sessionID]
 	if ok {
-		rm.remove(s)
-		s.close(CloseEvicted, reasonEvicted)
+		rm.expelLocked(s, CloseEvicted, reasonEvicted)
 	}
 	empty := len(rm.sessions) == 0
 	rm.unlock()
@@ -299,8 +312,7 @@ func (rm *Room) Evict(sessionID string) bool {
 func (rm *Room) EvictAll() {
 	rm.lock("EvictAll")
 	for _, s := range rm.sessions {
-		rm.remove(s)
-		s.close(CloseEvicted, reasonEvicted)
+		rm.expelLocked(s, CloseEvicted, reasonEvicted)
 	}
 	rm.unlock()
 	rm.srv.teardown(rm)
@@ -330,8 +342,7 @@ func (rm *Room) collectStale(now time.Time, timeout time.Duration) bool {
 	var gone int
 	for _, s := range rm.sessions {
 		if s.stale(now, timeout) {
-			rm.remove(s)
-			s.close(CloseStale, reasonStale)
+			rm.expelLocked(s, CloseStale, reasonStale)
 			gone++
 		}
 	}

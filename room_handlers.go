@@ -94,17 +94,12 @@ func (rm *Room) admit(s *session, typ string) bool {
 	case !ok && !flood && typ == msgUpdateStorage:
 		rm.logger().Info("storage update over the rate limit; closed with 1013 to resync",
 			zap.String("session", s.id), zap.Float64("per_second", s.limiter.limit))
-		rm.lock("admit")
-		rm.remove(s)
-		s.close(CloseSlow, reasonRateResync)
-		rm.unlock()
+		rm.expel(s, "admit", CloseSlow, reasonRateResync)
 	case flood:
 		rm.logger().Info("session flooding; closed with 1008", zap.String("session", s.id),
 			zap.Float64("per_second", s.limiter.limit))
-		rm.lock("admit")
-		rm.remove(s)
-		s.close(CloseFlood, reasonFlood)
-		rm.unlock() // the read pump's leave tears the room down if it is now empty
+		// The read pump's leave tears the room down if it is now empty.
+		rm.expel(s, "admit", CloseFlood, reasonFlood)
 	case notify:
 		msg := fmt.Sprintf("rate limit exceeded (%g messages per second): frames dropped",
 			s.limiter.limit)
@@ -343,10 +338,7 @@ func (rm *Room) applyRefused(s *session, event string, err error) {
 	}
 	rm.logger().Info("no budget to apply a storage update; closed with 1013 to resync",
 		zap.String("session", s.id), zap.String("event", event), zap.Error(err))
-	rm.lock("applyRefused")
-	rm.remove(s)
-	s.close(CloseSlow, reasonBudgetResync)
-	rm.unlock()
+	rm.expel(s, "applyRefused", CloseSlow, reasonBudgetResync)
 }
 
 // updatePresence merges `$updatePresence` into the sender's presence, shares it with the

@@ -73,15 +73,7 @@ func startBuffers(t *testing.T, c Config, size int) (*Server, string) {
 	hs := httptest.NewUnstartedServer(srv)
 	hs.Listener = smallBufListener{hs.Listener, size}
 	hs.Start()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-		defer cancel()
-		if err := srv.Close(ctx); err != nil {
-			t.Errorf("closing server: %v", err)
-		}
-		hs.Close()
-	})
-	return srv, "ws" + strings.TrimPrefix(hs.URL, "http")
+	return serveTest(t, srv, hs)
 }
 
 // smallBufListener sets a small send buffer on the sockets it accepts.
