@@ -125,6 +125,7 @@ func (s *Store) tryMerge(c *client, inInts bool, i int, p *Struct) bool {
 	b.length += p.Length
 	b.enc = enc
 	if inInts { // the block is integrated, so the piece is too
+		s.integrated(p)
 		s.advance(c, newEnd)
 	}
 	return true

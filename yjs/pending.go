@@ -26,6 +26,11 @@ func (s *Store) drain() {
 			}
 			s.touch(c)
 			s.resend(c, b)
+			if s.m != nil {
+				if st, err := decodeBlock(c.id, b); err == nil {
+					s.integrated(&st)
+				}
+			}
 			s.txn.ops = append(s.txn.ops, undoOp{kind: opIntegrate, c: c, pend: c.pend})
 			c.pendBytes -= blockCost(b)
 			c.ints = append(c.ints, *b)

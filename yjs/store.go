@@ -19,6 +19,12 @@ type Options struct {
 	// delete range (16). 0 or less means 4 MiB. An Apply that would grow them past it
 	// fails with ErrPendingFull and changes nothing.
 	MaxPending int
+	// KeepHistory turns garbage collection off: deleted items keep their content, as in
+	// a Y.Doc made with gc false, for apps that undo across sessions. By default the
+	// store collects as a Y.Doc with gc on does, and Encode, EncodeDiff and Size describe
+	// the compacted document: the content of deleted items dropped (kept as a deleted
+	// length), the items of deleted types turned into GC ranges, neighbours merged.
+	KeepHistory bool
 }
 
 // Store holds a merged Yjs document state as structs per client, without a document
@@ -36,6 +42,8 @@ type Store struct {
 	dsBytes        int  // encoded bytes of all delete-set entries
 	pending        int  // cost of pending blocks and delete ranges (see blockCost)
 	hasRoot        bool // an applied update named a root type
+
+	m *model // the document the integrated structs make; nil in a merge-only store
 
 	txn txn // journal of the Apply in progress
 }
@@ -96,6 +104,14 @@ func rangeCost(r Range) int { return rangeSize(r) + rangeOverhead }
 
 // NewStore returns an empty store.
 func NewStore(o Options) *Store {
+	s := newMergeStore(o)
+	s.m = newModel(o.KeepHistory)
+	return s
+}
+
+// newMergeStore returns a store without a document model: it merges updates and
+// encodes them, but keeps no document, collects nothing and has no JSON view.
+func newMergeStore(o Options) *Store {
 	if o.MaxPending <= 0 {
 		o.MaxPending = defaultMaxPending
 	}
@@ -127,6 +143,9 @@ func (s *Store) Apply(update []byte) (delta []byte, err error) {
 		return nil, err
 	}
 	delta = d.encode(len(update))
+	if s.m != nil {
+		s.updateModel(d)
+	}
 	s.commit(u)
 	return delta, nil
 }

@@ -12,6 +12,7 @@ type txn struct {
 	work  []*client // clients whose first pending block may have become integrable
 	alts  []alt     // parts of the update that overlap pending blocks (see takeOver)
 	stale []*Struct // items of the update that start in integrated history (checkStale)
+	ints  []Struct  // structs integrated, in order, for the model (see Store.integrated)
 	delta *deltaBuilder
 
 	update   Update       // the update being applied (slices reused)
@@ -110,16 +111,7 @@ func (s *Store) removeShare(c *client) {
 // settle adds the new share of every touched client to the store-wide counters.
 func (s *Store) settle() {
 	for i := range s.txn.snaps {
-		c := s.txn.snaps[i].c
-		if c.nBlocks() > 0 {
-			s.nStructClients++
-		}
-		if c.dels.Len() > 0 {
-			s.nDSClients++
-		}
-		s.structBytes += c.runSize()
-		s.dsBytes += c.dsSize()
-		s.pending += c.pendBytes + c.pendDel
+		s.addShare(s.txn.snaps[i].c)
 	}
 }
 
@@ -137,6 +129,7 @@ func (t *txn) reset() {
 	t.ops = recycle(t.ops)
 	t.alts = recycle(t.alts)
 	t.stale = recycle(t.stale)
+	t.ints = recycle(t.ints)
 	t.work = recycle(t.work)
 	t.cands = recycle(t.cands)
 	t.news = recycle(t.news)

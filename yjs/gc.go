@@ -1,0 +1,127 @@
+package yjs
+
+import "slices"
+
+// finish ends an Apply for the model, as a Y.Doc ends a transaction: the items deleted
+// in it are garbage-collected (unless history is kept) and structs that yjs would merge
+// are merged. It returns what garbage collection changed, for the store to rewrite.
+func (m *model) finish() []compaction {
+	if !m.keep {
+		for _, d := range m.deletes {
+			m.collectRange(d)
+		}
+	}
+	for _, it := range m.merges {
+		m.mergeAround(it)
+	}
+	clear(m.merges)
+	m.merges = m.merges[:0]
+	m.deletes = m.deletes[:0]
+	out := m.out
+	m.out = nil
+	return out
+}
+
+// collectRange garbage-collects the deleted items in a deleted range (yjs's
+// tryGcDeleteSet).
+func (m *model) collectRange(d compaction) {
+	ss := m.structs[d.client]
+	end := d.clock + d.length
+	for i := findIndex(ss, d.clock); i < len(ss) && ss[i].id.Clock < end; i++ {
+		if it := ss[i]; !it.isGC() && it.deleted() {
+			m.collect(it, false)
+		}
+	}
+}
+
+// collect drops the content of a deleted item, keeping its length (yjs's Item.gc). A
+// type's items all become GC ranges, and so do theirs; the type forgets them.
+func (m *model) collect(it *item, parentGone bool) {
+	type job struct {
+		it   *item
+		gone bool
+	}
+	stack := []job{{it, parentGone}}
+	for len(stack) > 0 {
+		j := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		it := j.it
+		if it.isGC() || !it.deleted() {
+			continue
+		}
+		if t := it.typ; t != nil {
+			for c := t.start; c != nil; c = c.right {
+				stack = append(stack, job{c, true})
+			}
+			for _, c := range t.keys {
+				for ; c != nil; c = c.left {
+					stack = append(stack, job{c, true})
+				}
+			}
+			t.start, t.keys = nil, nil
+		}
+		switch {
+		case j.gone:
+			m.out = append(m.out, compaction{it.id.Client, it.id.Clock, it.length, true})
+			*it = item{id: it.id, length: it.length, ref: RefGC, merged: it.merged}
+			m.merges = append(m.merges, it)
+		case it.ref != RefDeleted:
+			m.out = append(m.out, compaction{it.id.Client, it.id.Clock, it.length, false})
+			it.ref, it.n, it.data, it.key, it.typ = RefDeleted, it.length, nil, "", nil
+			it.flags &^= fASCII
+			m.merges = append(m.merges, it)
+		}
+	}
+}
+
+// mergeAround merges it into the struct before it and the struct after it into it,
+// where yjs would.
+func (m *model) mergeAround(it *item) {
+	if it.merged {
+		return
+	}
+	ss := m.structs[it.id.Client]
+	i := findIndex(ss, it.id.Clock)
+	if i+1 < len(ss) && m.tryMerge(ss, i) {
+		ss = m.structs[it.id.Client]
+	}
+	if i > 0 {
+		m.tryMerge(ss, i-1)
+	}
+}
+
+// tryMerge merges ss[i+1] into ss[i] if yjs would (GC.mergeWith, Item.mergeWith).
+func (m *model) tryMerge(ss []*item, i int) bool {
+	a, b := ss[i], ss[i+1]
+	if a.isGC() || b.isGC() {
+		if !a.isGC() || !b.isGC() {
+			return false
+		}
+	} else if a.deleted() != b.deleted() || a.ref != b.ref || !countable(a.ref) ||
+		a.right != b || !b.has(fOrigin) || b.origin != a.lastID() || !sameRightOrigin(a, b) {
+		return false
+	}
+	a.length += b.length
+	switch a.ref {
+	case RefDeleted:
+		a.n += b.n
+	case RefAny, RefJSON:
+		a.n += b.n
+		a.data = append(a.data, b.data...)
+	case RefString:
+		a.data = append(a.data, b.data...)
+		a.flags &= b.flags | ^fASCII
+	}
+	if !a.isGC() {
+		a.right = b.right
+		if a.right != nil {
+			a.right.left = a
+		}
+		if b.has(fSub) && b.parent.keys[b.parentSub] == b {
+			b.parent.keys[b.parentSub] = a
+		}
+	}
+	b.merged = true
+	m.structs[a.id.Client] = slices.Delete(ss, i+1, i+2)
+	return true
+}

@@ -1,0 +1,512 @@
+package yjs
+
+import (
+	"encoding/json"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+)
+
+// RootKind tells ToJSON how to read a root type: v1 updates do not record what kind of
+// shared type a root is, only what its items hold.
+type RootKind uint8
+
+const (
+	// RootInfer reads a root by what it holds: map keys make a map; strings, format
+	// markers and embeds make a text; XML children make an XML fragment; anything
+	// else, and nothing, an array.
+	RootInfer RootKind = iota
+	RootArray
+	RootMap
+	RootText
+	RootXMLFragment
+)
+
+// ToJSON returns every root of the document as yjs's Y.Doc.toJSON() gives it for a doc
+// whose roots are declared with the kinds hinted (the others inferred, see RootInfer).
+// Hinted roots the document lacks are there, empty, as declared roots are in a Y.Doc.
+//
+// Values are map[string]any, []any, string, float64 (numbers), int64 (bigints), bool,
+// nil and []byte (a Uint8Array). As JSON.stringify does, an undefined map value leaves
+// its key out, an undefined array element and a number that is not finite become nil,
+// and a subdocument becomes an empty map. Texts and XML types give the strings yjs's
+// toString gives. A store made for merging only has no document and gives an empty map.
+func (s *Store) ToJSON(hints map[string]RootKind) map[string]any {
+	out := make(map[string]any)
+	if s.m == nil {
+		return out
+	}
+	for name, t := range s.m.roots {
+		out[name] = rootJSON(t, hints[name])
+	}
+	for name, k := range hints {
+		if _, ok := out[name]; !ok && k != RootInfer {
+			out[name] = rootJSON(&ytype{ref: typeRoot}, k)
+		}
+	}
+	return out
+}
+
+// RootJSON returns one root of the document as ToJSON does; ok is false when the
+// document has no root of that name.
+func (s *Store) RootJSON(name string, hint RootKind) (v any, ok bool) {
+	if s.m == nil || s.m.roots[name] == nil {
+		return nil, false
+	}
+	return rootJSON(s.m.roots[name], hint), true
+}
+
+// rootJSON reads a root as the kind given, or the kind it looks like.
+func rootJSON(t *ytype, k RootKind) any {
+	if k == RootInfer {
+		k = inferKind(t)
+	}
+	switch k {
+	case RootMap:
+		return mapJSON(t)
+	case RootText:
+		return textString(t)
+	case RootXMLFragment:
+		return fragmentString(t)
+	}
+	return arrayJSON(t)
+}
+
+// inferKind applies RootInfer's rules to a root.
+func inferKind(t *ytype) RootKind {
+	if len(t.keys) > 0 {
+		return RootMap
+	}
+	for it := t.start; it != nil; it = it.right {
+		switch it.ref {
+		case RefString, RefFormat, RefEmbed:
+			return RootText
+		case RefType:
+			switch it.n {
+			case TypeXMLElement, TypeXMLText, TypeXMLHook:
+				return RootXMLFragment
+			}
+		}
+	}
+	return RootArray
+}
+
+// undefined stands for JavaScript's undefined until a map or array decides what it
+// becomes.
+type undefined struct{}
+
+func isUndefined(v any) bool {
+	_, ok := v.(undefined)
+	return ok
+}
+
+// typeJSON is the toJSON of a nested shared type.
+func typeJSON(t *ytype) any {
+	switch t.ref {
+	case TypeMap, TypeXMLHook:
+		return mapJSON(t)
+	case TypeText, TypeXMLText, TypeXMLElement, TypeXMLFragment:
+		return typeString(t)
+	}
+	return arrayJSON(t)
+}
+
+// visible calls f with every undeleted item of t's list that takes room in it.
+func visible(t *ytype, f func(*item)) {
+	for it := t.start; it != nil; it = it.right {
+		if !it.deleted() && it.countable() {
+			f(it)
+		}
+	}
+}
+
+func arrayJSON(t *ytype) any {
+	out := make([]any, 0, t.length)
+	visible(t, func(it *item) {
+		for _, v := range values(it) {
+			if isUndefined(v) {
+				v = nil
+			}
+			out = append(out, v)
+		}
+	})
+	return out
+}
+
+func mapJSON(t *ytype) any {
+	out := make(map[string]any, len(t.keys))
+	for k, it := range t.keys {
+		if it.deleted() {
+			continue
+		}
+		if v := lastValue(it); !isUndefined(v) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// lastValue is the value a map entry holds: the last element of its item.
+func lastValue(it *item) any {
+	vs := values(it)
+	if len(vs) == 0 {
+		return undefined{}
+	}
+	return vs[len(vs)-1]
+}
+
+// values returns the elements of an item's content as toJSON sees them.
+func values(it *item) []any {
+	switch it.ref {
+	case RefAny:
+		d := decoder{buf: it.data}
+		out := make([]any, 0, it.n)
+		for range it.n {
+			a, err := d.readAny(0)
+			if err != nil {
+				break
+			}
+			out = append(out, anyJSON(a))
+		}
+		return out
+	case RefJSON:
+		d := decoder{buf: it.data}
+		out := make([]any, 0, it.n)
+		for range it.n {
+			s, err := d.readVarString()
+			if err != nil {
+				break
+			}
+			out = append(out, parseJSON(s))
+		}
+		return out
+	case RefString:
+		units := utf16.Encode([]rune(it.text()))
+		out := make([]any, len(units))
+		for i, u := range units {
+			out[i] = string(utf16.Decode([]uint16{u})) // a lone surrogate becomes U+FFFD
+		}
+		return out
+	case RefBinary:
+		return []any{append([]byte(nil), it.data...)}
+	case RefEmbed:
+		return []any{parseJSON(it.text())}
+	case RefType:
+		if it.typ == nil {
+			return nil
+		}
+		return []any{typeJSON(it.typ)}
+	case RefDoc:
+		return []any{map[string]any{}}
+	}
+	return nil
+}
+
+// parseJSON reads a JSON text as JSON.parse does; yjs writes undefined as "undefined".
+func parseJSON(s string) any {
+	if s == "undefined" {
+		return undefined{}
+	}
+	var v any
+	if json.Unmarshal([]byte(s), &v) != nil {
+		return nil
+	}
+	return v
+}
+
+// anyJSON turns a lib0 any value into a JSON value.
+func anyJSON(a Any) any {
+	switch a.Kind {
+	case AnyUndefined:
+		return undefined{}
+	case AnyInt:
+		return float64(a.Int)
+	case AnyFloat32, AnyFloat64:
+		f := a.Float()
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil
+		}
+		return f
+	case AnyBigInt:
+		return a.Int
+	case AnyFalse:
+		return false
+	case AnyTrue:
+		return true
+	case AnyString:
+		return a.Str
+	case AnyBytes:
+		return append([]byte(nil), a.Bytes...)
+	case AnyArray:
+		out := make([]any, len(a.Items))
+		for i, x := range a.Items {
+			if v := anyJSON(x); !isUndefined(v) {
+				out[i] = v
+			}
+		}
+		return out
+	case AnyObject:
+		out := make(map[string]any, len(a.Fields))
+		for _, f := range a.Fields {
+			if v := anyJSON(f.Value); !isUndefined(v) {
+				out[f.Key] = v
+			} else {
+				delete(out, f.Key)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// typeString is a shared type's toString: the text of a text, the markup of XML types,
+// and what JavaScript makes of any other object.
+func typeString(t *ytype) string {
+	switch t.ref {
+	case TypeText:
+		return textString(t)
+	case TypeXMLText:
+		return xmlTextString(t)
+	case TypeXMLFragment:
+		return fragmentString(t)
+	case TypeXMLElement:
+		return elementString(t)
+	}
+	return "[object Object]"
+}
+
+// textString is the text of a Y.Text: its strings, without formats or embeds.
+func textString(t *ytype) string {
+	var b strings.Builder
+	for it := t.start; it != nil; it = it.right {
+		if !it.deleted() && it.ref == RefString {
+			b.Write(it.data)
+		}
+	}
+	return b.String()
+}
+
+// fragmentString is an XML fragment's toString: its children's, joined.
+func fragmentString(t *ytype) string {
+	var b strings.Builder
+	visible(t, func(it *item) {
+		for _, v := range childValues(it) {
+			b.WriteString(v)
+		}
+	})
+	return b.String()
+}
+
+// childValues is what toString makes of each element of an XML type's child item.
+func childValues(it *item) []string {
+	if it.ref == RefType && it.typ != nil {
+		return []string{typeString(it.typ)}
+	}
+	vs := values(it)
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = jsString(v)
+	}
+	return out
+}
+
+// elementString is an XML element's toString: its attributes sorted by name.
+func elementString(t *ytype) string {
+	name := strings.ToLower(t.item.key)
+	keys := make([]string, 0, len(t.keys))
+	attrs := make(map[string]string, len(t.keys))
+	for k, it := range t.keys {
+		if !it.deleted() {
+			keys = append(keys, k)
+			attrs[k] = attrString(it)
+		}
+	}
+	sortUTF16(keys)
+	var b strings.Builder
+	b.WriteString("<" + name)
+	for _, k := range keys {
+		b.WriteString(" " + k + `="` + attrs[k] + `"`)
+	}
+	b.WriteString(">" + fragmentString(t) + "</" + name + ">")
+	return b.String()
+}
+
+// attrString is an attribute value as JavaScript turns it into a string.
+func attrString(it *item) string {
+	if it.ref == RefType && it.typ != nil {
+		return typeString(it.typ)
+	}
+	return jsString(lastValue(it))
+}
+
+// xmlTextString is a Y.XmlText's toString: each run of its delta wrapped in one tag per
+// format attribute, nested in name order, each tag carrying the attribute's value's
+// properties (as JavaScript's for-in lists them) sorted by name.
+func xmlTextString(t *ytype) string {
+	var b strings.Builder
+	attrs := map[string]any{}
+	var run strings.Builder
+	flush := func(insert string) {
+		names := make([]string, 0, len(attrs))
+		for n := range attrs {
+			names = append(names, n)
+		}
+		sortUTF16(names)
+		for _, n := range names {
+			b.WriteString("<" + n)
+			props := forIn(attrs[n])
+			keys := make([]string, 0, len(props))
+			for k := range props {
+				keys = append(keys, k)
+			}
+			sortUTF16(keys)
+			for _, k := range keys {
+				b.WriteString(" " + k + `="` + props[k] + `"`)
+			}
+			b.WriteString(">")
+		}
+		b.WriteString(insert)
+		for i := len(names) - 1; i >= 0; i-- {
+			b.WriteString("</" + names[i] + ">")
+		}
+	}
+	pack := func() {
+		if run.Len() > 0 {
+			flush(run.String())
+			run.Reset()
+		}
+	}
+	for it := t.start; it != nil; it = it.right {
+		if it.deleted() {
+			continue
+		}
+		switch it.ref {
+		case RefString:
+			run.Write(it.data)
+		case RefType, RefEmbed:
+			pack()
+			flush(childValues(it)[0])
+		case RefFormat:
+			pack()
+			if v := parseJSON(it.text()); v == nil {
+				delete(attrs, it.key)
+			} else {
+				attrs[it.key] = v
+			}
+		}
+	}
+	pack()
+	return b.String()
+}
+
+// forIn lists the enumerable properties JavaScript's for-in finds on a JSON value, with
+// their values as strings: a string's UTF-16 units, an array's elements, an object's
+// entries; other values have none.
+func forIn(v any) map[string]string {
+	out := map[string]string{}
+	switch v := v.(type) {
+	case string:
+		for i, u := range utf16.Encode([]rune(v)) {
+			out[strconv.Itoa(i)] = string(utf16.Decode([]uint16{u}))
+		}
+	case []any:
+		for i, x := range v {
+			out[strconv.Itoa(i)] = jsString(x)
+		}
+	case map[string]any:
+		for k, x := range v {
+			out[k] = jsString(x)
+		}
+	}
+	return out
+}
+
+// jsString is JavaScript's String(v) for a JSON value.
+func jsString(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "null"
+	case undefined:
+		return "undefined"
+	case string:
+		return v
+	case bool:
+		return strconv.FormatBool(v)
+	case float64:
+		return jsNumber(v)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case []byte:
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = strconv.Itoa(int(x))
+		}
+		return strings.Join(parts, ",")
+	case []any:
+		parts := make([]string, len(v))
+		for i, x := range v {
+			if x != nil {
+				parts[i] = jsString(x)
+			}
+		}
+		return strings.Join(parts, ",")
+	}
+	return "[object Object]"
+}
+
+// jsNumber formats a number as JavaScript's Number.prototype.toString does.
+func jsNumber(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	case f == 0:
+		return "0"
+	}
+	e := strconv.FormatFloat(f, 'e', -1, 64) // d.ddddde±x, shortest round-trip digits
+	mant, exp, _ := strings.Cut(e, "e")
+	n, _ := strconv.Atoi(exp)
+	sign := ""
+	if mant[0] == '-' {
+		sign, mant = "-", mant[1:]
+	}
+	digits := strings.Replace(mant, ".", "", 1)
+	k := len(digits)
+	switch {
+	case n >= 0 && n < 21:
+		if k <= n+1 {
+			return sign + digits + strings.Repeat("0", n+1-k)
+		}
+		return sign + digits[:n+1] + "." + digits[n+1:]
+	case n < 0 && n >= -6:
+		return sign + "0." + strings.Repeat("0", -n-1) + digits
+	}
+	out := digits[:1]
+	if k > 1 {
+		out += "." + digits[1:]
+	}
+	if n > 0 {
+		return sign + out + "e+" + strconv.Itoa(n)
+	}
+	return sign + out + "e" + strconv.Itoa(n)
+}
+
+// sortUTF16 sorts strings as JavaScript compares them: by UTF-16 code units.
+func sortUTF16(s []string) {
+	sort.Slice(s, func(i, j int) bool { return lessUTF16(s[i], s[j]) })
+}
+
+func lessUTF16(a, b string) bool {
+	ua, ub := utf16.Encode([]rune(a)), utf16.Encode([]rune(b))
+	for i := 0; i < len(ua) && i < len(ub); i++ {
+		if ua[i] != ub[i] {
+			return ua[i] < ub[i]
+		}
+	}
+	return len(ua) < len(ub)
+}
