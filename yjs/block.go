@@ -91,28 +91,12 @@ func (s *Store) tryMerge(c *client, inInts bool, i int, p *Struct) bool {
 	if !mergeable(&h, c.id, b.end(), p) {
 		return false
 	}
-	count, w := readCount(b.enc[h.contentAt:])
-	addCount, body := p.Length, mergeBody(p)
-	if h.ref() == RefString {
-		addCount = uint64(len(p.Content.data))
-	}
-	newCount := count + addCount
+	_, w := readCount(b.enc[h.contentAt:])
 	op := undoOp{kind: opMergeBlock, c: c, idx: i, inInts: inInts, old: *b, prefN: w,
 		prefAt: h.contentAt}
 	copy(op.prefix[:], b.enc[h.contentAt:h.contentAt+w])
 	s.txn.ops = append(s.txn.ops, op)
-
-	var enc []byte
-	if varUintLen(newCount) == w {
-		enc = append(b.enc, body...)
-		AppendVarUint(enc[h.contentAt:h.contentAt], newCount)
-	} else {
-		enc = make([]byte, 0, 2*(len(b.enc)+len(body))+8)
-		enc = append(enc, b.enc[:h.contentAt]...)
-		enc = AppendVarUint(enc, newCount)
-		enc = append(enc, b.enc[h.contentAt+w:]...)
-		enc = append(enc, body...)
-	}
+	enc := joined(b, &h, p)
 	newEnd := b.end() + p.Length
 	if next != nil {
 		c.removeGap(next.clock - b.end())
@@ -129,6 +113,29 @@ func (s *Store) tryMerge(c *client, inInts bool, i int, p *Struct) bool {
 		s.advance(c, newEnd)
 	}
 	return true
+}
+
+// joined returns the encoding of block b (head h) extended by piece p, which yjs would
+// merge into it: the count that starts the content grows and p's content bytes follow.
+// When the count keeps its width it is rewritten in place, so a caller that may need
+// the old encoding back saves those bytes first.
+func joined(b *block, h *head, p *Struct) []byte {
+	count, w := readCount(b.enc[h.contentAt:])
+	addCount, body := p.Length, mergeBody(p)
+	if h.ref() == RefString {
+		addCount = uint64(len(p.Content.data))
+	}
+	newCount := count + addCount
+	if varUintLen(newCount) == w {
+		enc := append(b.enc, body...)
+		AppendVarUint(enc[h.contentAt:h.contentAt], newCount)
+		return enc
+	}
+	enc := make([]byte, 0, 2*(len(b.enc)+len(body))+8)
+	enc = append(enc, b.enc[:h.contentAt]...)
+	enc = AppendVarUint(enc, newCount)
+	enc = append(enc, b.enc[h.contentAt+w:]...)
+	return append(enc, body...)
 }
 
 // readCount reads the var-uint that starts a block's mergeable content.

@@ -40,6 +40,23 @@ func (s *Store) updateModel(d *deltaBuilder) {
 	}
 }
 
+// joinBlocks merges each block that became integrated whole in this Apply (a pending
+// block, or a take-over) into the integrated block before it where yjs would merge the
+// two structs. Pieces that extend the last integrated block directly are merged as they
+// come (see tryMerge); these were stored apart while they waited.
+func (s *Store) joinBlocks() {
+	for _, id := range s.txn.joins {
+		c := s.lookup(id.Client)
+		i := sort.Search(len(c.ints), func(k int) bool { return c.ints[k].clock >= id.Clock })
+		if i == 0 || i == len(c.ints) || c.ints[i].clock != id.Clock {
+			continue
+		}
+		s.removeShare(c)
+		s.mergeInts(c, i-1)
+		s.addShare(c)
+	}
+}
+
 // deleteIntegrated deletes the integrated part of [from, to) of a client in the model.
 func (s *Store) deleteIntegrated(client, from, to uint64) {
 	to = min(to, s.stateOf(client))
@@ -113,13 +130,9 @@ func (s *Store) mergeInts(c *client, i int) bool {
 	if err != nil || !mergeable(&h, c.id, a.end(), &sb) {
 		return false
 	}
-	sa, err := decodeBlock(c.id, a)
-	if err != nil {
-		return false
-	}
-	merged := encodeBlock(combine([]Struct{sa, sb}))
-	c.encBytes += len(merged.enc) - len(a.enc) - len(b.enc)
-	*a = merged
+	enc := joined(a, &h, &sb)
+	c.encBytes += len(enc) - len(a.enc) - len(b.enc)
+	a.enc, a.length = enc, a.length+b.length
 	c.ints = append(c.ints[:i+1], c.ints[i+2:]...)
 	return true
 }

@@ -1,6 +1,6 @@
-// Package yjs keeps a Yjs document on the server as a merged store of update structs,
-// without building the document itself. It needs only the standard library and knows
-// nothing of pluv.
+// Package yjs keeps a Yjs document on the server: a merged store of update structs and,
+// over it, the document those structs make. It needs only the standard library and
+// knows nothing of pluv.
 //
 // # What it does
 //
@@ -30,6 +30,20 @@
 //     not to the document. Every failed Apply (malformed input, [ErrTooLarge],
 //     [ErrPendingFull]) leaves the store exactly as it was.
 //
+// Over the blocks, the store keeps the document model a Y.Doc builds (model.go): the
+// shared types and their items, integrated with yjs's own algorithm (YATA ordering of
+// concurrent inserts, map entries where the last writer wins, deletes, nested and XML
+// types, format markers, subdocuments as opaque entries).
+//
+//   - [Store.ToJSON] and [Store.RootJSON] give the document as yjs's toJSON does. A v1
+//     update does not say what kind of type a root is; the caller hints it per root
+//     name, or it is inferred from what the root holds (see [RootInfer]).
+//   - Garbage collection runs after every Apply as a Y.Doc with gc on runs it after a
+//     transaction: deleted items keep only their length, the items of deleted types
+//     become GC ranges, and neighbours merge. The blocks are rewritten to match, so
+//     Encode writes the compacted document, which a Y.Doc reads as the same document.
+//     [Options.KeepHistory] turns it off.
+//
 // Under the store is a codec: [DecodeUpdate] and [Update.Encode] give back the exact bytes
 // of any update yjs writes (structs and delete ranges in the order written, info flags
 // kept as written), [DecodeStateVector], and lib0's var-uint, var-int, var-string and any
@@ -58,9 +72,7 @@
 //
 // # What it does not do
 //
-//   - No document model: no YATA ordering, no JSON view of the document, no undo.
-//   - No garbage collection: deleted items keep their content, so Encode is larger than
-//     the state of a Y.Doc with gc on (the document it describes is the same).
+//   - No undo manager, snapshots, relative positions or change events.
 //   - Update format v2 is not read or written.
 //   - Subdocuments are kept as opaque content; their own updates are not handled here.
 package yjs

@@ -26,6 +26,7 @@ func (s *Store) drain() {
 			}
 			s.touch(c)
 			s.resend(c, b)
+			s.txn.joins = append(s.txn.joins, ID{c.id, b.clock})
 			if s.m != nil {
 				if st, err := decodeBlock(c.id, b); err == nil {
 					s.integrated(&st)

@@ -143,6 +143,7 @@ func (s *Store) Apply(update []byte) (delta []byte, err error) {
 		return nil, err
 	}
 	delta = d.encode(len(update))
+	s.joinBlocks()
 	if s.m != nil {
 		s.updateModel(d)
 	}

@@ -88,6 +88,7 @@ func (s *Store) takeOver(c *client, st *Struct) bool {
 	}
 	pb := block{clock: part.ID.Clock, length: part.Length, enc: AppendStruct(nil, &part)}
 	c.ints = append(c.ints, pb)
+	s.txn.joins = append(s.txn.joins, ID{c.id, pb.clock})
 	s.integrated(&part)
 	c.encBytes += len(pb.enc)
 	s.txn.ops = append(s.txn.ops, op)

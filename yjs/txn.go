@@ -13,6 +13,7 @@ type txn struct {
 	alts  []alt     // parts of the update that overlap pending blocks (see takeOver)
 	stale []*Struct // items of the update that start in integrated history (checkStale)
 	ints  []Struct  // structs integrated, in order, for the model (see Store.integrated)
+	joins []ID      // first units of blocks that became integrated whole (see joinBlocks)
 	delta *deltaBuilder
 
 	update   Update       // the update being applied (slices reused)
@@ -130,6 +131,7 @@ func (t *txn) reset() {
 	t.alts = recycle(t.alts)
 	t.stale = recycle(t.stale)
 	t.ints = recycle(t.ints)
+	t.joins = recycle(t.joins)
 	t.work = recycle(t.work)
 	t.cands = recycle(t.cands)
 	t.news = recycle(t.news)
