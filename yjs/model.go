@@ -49,7 +49,8 @@ type item struct {
 	n           uint64
 	ref         uint8
 	flags       uint8
-	merged      bool // merged into the struct before it: no longer in the model
+	merged      bool   // merged into the struct before it: no longer in the model
+	stamp       uint64 // when resolve last saw it
 }
 
 func (it *item) has(f uint8) bool { return it.flags&f != 0 }
@@ -95,8 +96,7 @@ type model struct {
 	deletes []compaction // ranges deleted (gc unused), for garbage collection
 	merges  []*item      // items to try to merge with their left neighbour
 	out     []compaction // what garbage collection changed
-	seen    map[*item]struct{}
-	conf    map[*item]struct{}
+	stamp   uint64       // last stamp given to an item seen by resolve
 }
 
 func newModel(keepHistory bool) *model {
@@ -377,33 +377,29 @@ func (m *model) place(it *item) {
 }
 
 // resolve walks the conflicting items from o on and returns the item to insert after
-// (YATA's ordering of concurrent inserts, as yjs's integrate runs it).
+// (YATA's ordering of concurrent inserts, as yjs's integrate runs it). yjs keeps two
+// sets: the items seen in this walk, and those seen since left last moved. Stamping
+// each item seen with a counter that only grows gives both: seen means a stamp past
+// the walk's start, and since left moved a stamp past left's.
 func (m *model) resolve(it, left, o *item) *item {
-	if m.seen == nil {
-		m.seen = make(map[*item]struct{})
-		m.conf = make(map[*item]struct{})
-	}
-	before, conflicting := m.seen, m.conf
-	defer clear(before)
-	defer clear(conflicting)
+	start := m.stamp
+	moved := start
 	for o != nil && o != it.right {
-		before[o] = struct{}{}
-		conflicting[o] = struct{}{}
+		m.stamp++
+		o.stamp = m.stamp
 		if sameOrigin(it, o) {
 			if o.id.Client < it.id.Client {
-				left = o
-				clear(conflicting)
+				left, moved = o, o.stamp
 			} else if sameRightOrigin(it, o) {
 				break
 			}
 		} else if o.has(fOrigin) {
 			oo, _ := m.find(o.origin)
-			if _, ok := before[oo]; !ok {
+			if oo.stamp <= start {
 				break
 			}
-			if _, ok := conflicting[oo]; !ok {
-				left = o
-				clear(conflicting)
+			if oo.stamp <= moved {
+				left, moved = o, o.stamp
 			}
 		} else {
 			break
