@@ -1,7 +1,5 @@
 package yjs
 
-import "slices"
-
 // finish ends an Apply for the model, as a Y.Doc ends a transaction: the items deleted
 // in it are garbage-collected (unless history is kept) and structs that yjs would merge
 // are merged. It returns what garbage collection changed, for the store to rewrite.
@@ -25,12 +23,13 @@ func (m *model) finish() []compaction {
 // collectRange garbage-collects the deleted items in a deleted range (yjs's
 // tryGcDeleteSet).
 func (m *model) collectRange(d compaction) {
-	ss := m.structs[d.client]
 	end := d.clock + d.length
-	for i := findIndex(ss, d.clock); i < len(ss) && ss[i].id.Clock < end; i++ {
-		if it := ss[i]; !it.isGC() && it.deleted() {
+	for at := d.clock; at < end; {
+		it, _ := m.find(ID{d.client, at})
+		if !it.isGC() && it.deleted() {
 			m.collect(it, false)
 		}
+		at = it.end()
 	}
 }
 
@@ -80,26 +79,27 @@ func (m *model) mergeAround(it *item) {
 	if it.merged {
 		return
 	}
-	ss := m.structs[it.id.Client]
-	i := findIndex(ss, it.id.Clock)
-	if i+1 < len(ss) && m.tryMerge(ss, i) {
-		ss = m.structs[it.id.Client]
+	l := m.structs[it.id.Client]
+	p := l.find(it.id.Clock)
+	if n, ok := l.next(p); ok {
+		m.tryMerge(l, p, n)
 	}
-	if i > 0 {
-		m.tryMerge(ss, i-1)
+	if b, ok := l.prev(p); ok {
+		m.tryMerge(l, b, p)
 	}
 }
 
-// tryMerge merges ss[i+1] into ss[i] if yjs would (GC.mergeWith, Item.mergeWith).
-func (m *model) tryMerge(ss []*item, i int) bool {
-	a, b := ss[i], ss[i+1]
+// tryMerge merges the struct at q into the one before it at p if yjs would
+// (GC.mergeWith, Item.mergeWith).
+func (m *model) tryMerge(l *structList, p, q pos) {
+	a, b := l.at(p), l.at(q)
 	if a.isGC() || b.isGC() {
 		if !a.isGC() || !b.isGC() {
-			return false
+			return
 		}
 	} else if a.deleted() != b.deleted() || a.ref != b.ref || !countable(a.ref) ||
 		a.right != b || !b.has(fOrigin) || b.origin != a.lastID() || !sameRightOrigin(a, b) {
-		return false
+		return
 	}
 	a.length += b.length
 	switch a.ref {
@@ -122,6 +122,5 @@ func (m *model) tryMerge(ss []*item, i int) bool {
 		}
 	}
 	b.merged = true
-	m.structs[a.id.Client] = slices.Delete(ss, i+1, i+2)
-	return true
+	l.remove(q)
 }

@@ -1,7 +1,6 @@
 package yjs
 
 import (
-	"slices"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -88,7 +87,7 @@ type compaction struct {
 
 // model is the document. Not safe for concurrent use.
 type model struct {
-	structs map[uint64][]*item // per client, sorted by clock, without gaps from 0
+	structs map[uint64]*structList // per client, sorted by clock, without gaps from 0
 	roots   map[string]*ytype
 	keep    bool // keep history: no garbage collection
 
@@ -100,7 +99,7 @@ type model struct {
 }
 
 func newModel(keepHistory bool) *model {
-	return &model{structs: make(map[uint64][]*item), roots: make(map[string]*ytype),
+	return &model{structs: make(map[uint64]*structList), roots: make(map[string]*ytype),
 		keep: keepHistory}
 }
 
@@ -115,38 +114,19 @@ func (m *model) root(name string) *ytype {
 	return t
 }
 
-// findIndex returns the index of the struct of structs holding clock (which must be
-// held), looking at the last one first: most edits touch the end.
-func findIndex(structs []*item, clock uint64) int {
-	n := len(structs)
-	if n > 0 && structs[n-1].id.Clock <= clock {
-		return n - 1
-	}
-	lo, hi := 0, n-1
-	for lo < hi {
-		mid := int(uint(lo+hi+1) >> 1)
-		if structs[mid].id.Clock <= clock {
-			lo = mid
-		} else {
-			hi = mid - 1
-		}
-	}
-	return lo
-}
-
-// find returns the struct holding id and its index; the model must hold id.
-func (m *model) find(id ID) (*item, int) {
-	ss := m.structs[id.Client]
-	i := findIndex(ss, id.Clock)
-	return ss[i], i
+// find returns the struct holding id and its place; the model must hold id.
+func (m *model) find(id ID) (*item, pos) {
+	l := m.structs[id.Client]
+	p := l.find(id.Clock)
+	return l.at(p), p
 }
 
 // cleanStart returns the item starting at id, splitting the one holding it (yjs's
 // getItemCleanStart); a GC range is returned whole.
 func (m *model) cleanStart(id ID) *item {
-	it, i := m.find(id)
+	it, p := m.find(id)
 	if it.id.Clock < id.Clock && !it.isGC() {
-		return m.split(it, i, id.Clock-it.id.Clock)
+		return m.split(it, p, id.Clock-it.id.Clock)
 	}
 	return it
 }
@@ -154,16 +134,16 @@ func (m *model) cleanStart(id ID) *item {
 // cleanEnd returns the item ending at id, splitting the one holding it (yjs's
 // getItemCleanEnd); a GC range is returned whole.
 func (m *model) cleanEnd(id ID) *item {
-	it, i := m.find(id)
+	it, p := m.find(id)
 	if id.Clock != it.end()-1 && !it.isGC() {
-		m.split(it, i, id.Clock-it.id.Clock+1)
+		m.split(it, p, id.Clock-it.id.Clock+1)
 	}
 	return it
 }
 
-// split cuts the item at index i of its client after diff units and returns the right
+// split cuts the item at place p of its client after diff units and returns the right
 // part, as yjs's splitItem does.
-func (m *model) split(l *item, i int, diff uint64) *item {
+func (m *model) split(l *item, p pos, diff uint64) *item {
 	r := &item{
 		id:          ID{l.id.Client, l.id.Clock + diff},
 		length:      l.length - diff,
@@ -186,8 +166,7 @@ func (m *model) split(l *item, i int, diff uint64) *item {
 	if r.has(fSub) && r.right == nil {
 		r.parent.keys[r.parentSub] = r
 	}
-	ss := m.structs[l.id.Client]
-	m.structs[l.id.Client] = slices.Insert(ss, i+1, r)
+	m.structs[l.id.Client].insertAfter(p, r)
 	m.merges = append(m.merges, r)
 	return r
 }
@@ -233,7 +212,12 @@ func (it *item) text() string { return unsafe.String(unsafe.SliceData(it.data), 
 // addStruct appends a struct to its client; the store integrates each client's
 // structs in clock order without gaps.
 func (m *model) addStruct(it *item) {
-	m.structs[it.id.Client] = append(m.structs[it.id.Client], it)
+	l := m.structs[it.id.Client]
+	if l == nil {
+		l = &structList{}
+		m.structs[it.id.Client] = l
+	}
+	l.push(it)
 	m.merges = append(m.merges, it)
 }
 
@@ -449,28 +433,20 @@ func (m *model) delete(it *item) {
 // deleteRange deletes the items in [clock, clock+length) of a client, splitting the
 // items at its edges (yjs's applyDeleteSet); the range must be integrated.
 func (m *model) deleteRange(client, clock, length uint64) {
-	ss := m.structs[client]
-	if len(ss) == 0 {
-		return
-	}
 	end := clock + length
-	i := findIndex(ss, clock)
-	if it := ss[i]; !it.deleted() && !it.isGC() && it.id.Clock < clock {
-		m.split(it, i, clock-it.id.Clock)
-		i++
-	}
-	for ; ; i++ {
-		ss = m.structs[client]
-		if i >= len(ss) || ss[i].id.Clock >= end {
-			return
-		}
-		it := ss[i]
+	for at := clock; at < end; {
+		it, p := m.find(ID{client, at})
 		if it.deleted() || it.isGC() {
+			at = it.end()
 			continue
 		}
+		if it.id.Clock < at {
+			it, p = m.split(it, p, at-it.id.Clock), m.structs[client].find(at)
+		}
 		if end < it.end() {
-			m.split(it, i, end-it.id.Clock)
+			m.split(it, p, end-it.id.Clock)
 		}
 		m.delete(it)
+		at = it.end()
 	}
 }
