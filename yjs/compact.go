@@ -1,6 +1,9 @@
 package yjs
 
-import "sort"
+import (
+	"fmt"
+	"sort"
+)
 
 // Keeping the document model and the blocks in step. After an Apply the model takes the
 // structs the store integrated and the deletes that now cover integrated structs, and
@@ -20,8 +23,16 @@ func (s *Store) integrated(st *Struct) {
 func (s *Store) updateModel(d *deltaBuilder) {
 	m := s.m
 	ints := s.txn.ints
+	m.steps = stepBase + stepPerStruct*len(ints)
 	for i := range ints {
 		m.integrate(&ints[i])
+		if m.steps <= 0 {
+			s.m = nil
+			s.modelErr = fmt.Errorf("the document model was dropped: an update of %d "+
+				"structs took more than %d steps to order concurrent inserts",
+				len(ints), stepBase+stepPerStruct*len(ints))
+			return
+		}
 	}
 	for i := range ints { // deletes that arrived before the structs they cover
 		st := &ints[i]

@@ -96,6 +96,7 @@ type model struct {
 	merges  []*item      // items to try to merge with their left neighbour
 	out     []compaction // what garbage collection changed
 	stamp   uint64       // last stamp given to an item seen by resolve
+	steps   int          // items resolve may still look at in this Apply (see stepBase)
 }
 
 func newModel(keepHistory bool) *model {
@@ -360,6 +361,18 @@ func (m *model) place(it *item) {
 	}
 }
 
+// Ordering concurrent inserts walks past the items inserted at the same place before,
+// so n concurrent inserts cost n²/2 steps, in yjs as here: an update of 100,000 items
+// all naming the start of one root (600 KB) would take minutes. An Apply may take
+// stepBase steps plus stepPerStruct per struct it integrates; honest edits take a few
+// per struct. Past that the model is dropped (see Store.ModelErr): the store keeps
+// merging, relaying and encoding updates, but the document is no longer read or
+// collected.
+const (
+	stepBase      = 1 << 21
+	stepPerStruct = 64
+)
+
 // resolve walks the conflicting items from o on and returns the item to insert after
 // (YATA's ordering of concurrent inserts, as yjs's integrate runs it). yjs keeps two
 // sets: the items seen in this walk, and those seen since left last moved. Stamping
@@ -368,7 +381,8 @@ func (m *model) place(it *item) {
 func (m *model) resolve(it, left, o *item) *item {
 	start := m.stamp
 	moved := start
-	for o != nil && o != it.right {
+	for o != nil && o != it.right && m.steps > 0 {
+		m.steps--
 		m.stamp++
 		o.stamp = m.stamp
 		if sameOrigin(it, o) {

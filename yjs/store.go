@@ -43,7 +43,8 @@ type Store struct {
 	pending        int  // cost of pending blocks and delete ranges (see blockCost)
 	hasRoot        bool // an applied update named a root type
 
-	m *model // the document the integrated structs make; nil in a merge-only store
+	m        *model // the document the integrated structs make; nil in a merge-only store
+	modelErr error  // why the model was dropped, if it was
 
 	txn txn // journal of the Apply in progress
 }
@@ -181,6 +182,12 @@ func (s *Store) checkCaps() error {
 	}
 	return nil
 }
+
+// ModelErr returns nil while the store keeps its document model, and after the model
+// was dropped the reason: an update whose concurrent inserts would take too long to
+// order (see stepBase). The store then goes on merging and encoding updates, but
+// ToJSON gives nothing and garbage collection stops.
+func (s *Store) ModelErr() error { return s.modelErr }
 
 // Size returns len(s.Encode()) in O(1).
 func (s *Store) Size() int {
