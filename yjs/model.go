@@ -78,6 +78,14 @@ type ytype struct {
 	length uint64 // countable units of the undeleted list items
 }
 
+// setKey makes it the current entry of its map key.
+func (t *ytype) setKey(it *item) {
+	if t.keys == nil {
+		t.keys = make(map[string]*item)
+	}
+	t.keys[it.parentSub] = it
+}
+
 // compaction is a range of one client whose struct garbage collection changed: its
 // content dropped (kept as a deleted length), or the whole struct made a GC range.
 type compaction struct {
@@ -165,7 +173,7 @@ func (m *model) split(l *item, p pos, diff uint64) *item {
 		r.right.left = r
 	}
 	if r.has(fSub) && r.right == nil {
-		r.parent.keys[r.parentSub] = r
+		r.parent.setKey(r)
 	}
 	m.structs[l.id.Client].insertAfter(p, r)
 	m.merges = append(m.merges, r)
@@ -351,10 +359,7 @@ func (m *model) place(it *item) {
 	if it.right != nil {
 		it.right.left = it
 	} else if sub {
-		if parent.keys == nil {
-			parent.keys = make(map[string]*item)
-		}
-		parent.keys[it.parentSub] = it
+		parent.setKey(it)
 		if it.left != nil {
 			m.delete(it.left)
 		}
