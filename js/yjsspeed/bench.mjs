@@ -85,7 +85,10 @@ const heldBy = (enc) => {
   global.gc()
   const after = process.memoryUsage()
   if (doc.store.clients.size === 0) throw new Error('empty document')
-  return { heapBytes: after.heapUsed - before.heapUsed, externalBytes: after.external - before.external }
+  return {
+    heapBytes: after.heapUsed - before.heapUsed,
+    externalBytes: after.external - before.external
+  }
 }
 
 const run = (dir, scale) => {

@@ -115,8 +115,10 @@ const interleaved = (r, bytes) => {
     c.at = Math.min(c.at, len)
     if (r() < 0.05 && len > 0) {
       const from = int(r, len)
-      c.text.delete(from, Math.min(len - from, 1 + int(r, 20)))
+      const n = Math.min(len - from, 1 + int(r, 20))
+      c.text.delete(from, n)
       c.at = from
+      size -= n // about: a unit can be two bytes, and a concurrent delete counts twice
     } else {
       const s = prose(r, 1 + int(r, 40))
       c.text.insert(c.at, s)

@@ -3,20 +3,32 @@
 // median of each figure.
 import { readFileSync } from 'node:fs'
 
+const n = (x) => Math.round(x).toLocaleString('en-US')
+const mb = (bytes) => bytes >= 1 << 20
+  ? `${(bytes / (1 << 20)).toFixed(1)} MiB`
+  : `${n(bytes / 1024)} KiB`
+const times = (x) => `${x.toFixed(x < 10 ? 2 : 1)}×`
+
 // LINES describe each line from the inputs' sizes (the meta line of bench.mjs run) and
 // give its target: how many times faster than yjs the Go store must be.
 const LINES = [
-  ['a-typing', (m) => `a. ${n(m.typing)} keystroke updates applied one by one to an empty doc (op: all of them)`, 3],
-  ['b-keystroke-paste', (m) => `b. one keystroke into a ${mb(m.pasteText)} pasted text (op: one of ${n(m.keys)}, at random places)`, 3],
-  ['b-keystroke-interleaved', (m) => `b. the same into a ${mb(m.interleavedText)} text of interleaved edits by 3 clients`, 3],
-  ['c-encode-paste', (m) => `c. encoding the pasted document (${n(m.paste)} bytes encoded)`, 1],
-  ['c-encode-interleaved', (m) => `c. encoding the interleaved document (${n(m.interleaved)} bytes encoded)`, 1],
-  ['d-merge', (m) => `d. merging ${n(m.merge)} updates at once (the 3 clients' first ones)`, 1]
+  ['a-typing', 3, (m) =>
+    `a. ${n(m.typing)} keystroke updates applied one by one to an empty doc (op: all of them)`],
+  ['b-keystroke-paste', 3, (m) =>
+    `b. one keystroke into a ${mb(m.pasteText)} pasted text (op: one of ${n(m.keys)}, ` +
+    'at random places)'],
+  ['b-keystroke-interleaved', 3, (m) =>
+    `b. the same into a ${mb(m.interleavedText)} text of interleaved edits by 3 clients`],
+  ['c-encode-paste', 1, (m) =>
+    `c. encoding the pasted document (${n(m.paste)} bytes encoded)`],
+  ['c-encode-interleaved', 1, (m) =>
+    `c. encoding the interleaved document (${n(m.interleaved)} bytes encoded)`],
+  ['d-merge', 1, (m) => `d. merging ${n(m.merge)} updates at once (the 3 clients' first ones)`]
 ]
 
-const n = (x) => Math.round(x).toLocaleString('en-US')
-const mb = (bytes) => bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : `${n(bytes / 1024)} KiB`
-const times = (x) => `${x.toFixed(x < 10 ? 2 : 1)}×`
+// MEMORY are the documents whose memory is reported, with the target for Go's heap as a
+// ratio to the encoded size (null: reported only).
+const MEMORY = [['paste', 3], ['interleaved', null]]
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b)
@@ -32,10 +44,14 @@ const goFigures = (text) => {
     if (!m) continue
     const f = (out[m[1]] ??= {})
     const parts = m[2].trim().split(/\s+/)
-    for (let i = 0; i + 1 < parts.length; i += 2) (f[parts[i + 1]] ??= []).push(Number(parts[i]))
+    for (let i = 0; i + 1 < parts.length; i += 2) {
+      (f[parts[i + 1]] ??= []).push(Number(parts[i]))
+    }
   }
   return out
 }
+
+const row = (cells) => `| ${cells.join(' | ')} |`
 
 export const report = (nodePath, goPath) => {
   const js = readFileSync(nodePath, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
@@ -46,22 +62,28 @@ export const report = (nodePath, goPath) => {
     if (!xs) throw new Error(`no ${unit} for ${name} in ${goPath}`)
     return median(xs)
   }
-  const rows = ['| line | yjs ns/op | Go ns/op | ratio yjs/Go (×faster) | target | met? |',
-    '|---|---:|---:|---:|---|---|']
-  for (const [name, describe, target] of LINES) {
+  const rows = [
+    row(['line', 'yjs ns/op', 'Go ns/op', 'ratio yjs/Go (×faster)', 'target', 'met?']),
+    '|---|---:|---:|---:|---|---|'
+  ]
+  for (const [name, target, describe] of LINES) {
     const y = js.find((r) => r.line === name).nsPerOp
     const g = goMedian(name, 'ns/op')
-    rows.push(`| ${describe(meta)} | ${n(y)} | ${n(g)} | ${times(y / g)} | ≥${target}× | ${y / g >= target ? 'yes' : 'no'} |`)
+    rows.push(row([describe(meta), n(y), n(g), times(y / g), `≥${target}×`,
+      y / g >= target ? 'yes' : 'no']))
   }
-  rows.push('', '| memory: document held | encoded bytes | Go heap (HeapAlloc) | Go / encoded | Go HeapInuse / encoded | yjs heapUsed | yjs / encoded | target | met? |',
-    '|---|---:|---:|---:|---:|---:|---:|---|---|')
-  for (const [doc, target] of [['paste', 3], ['interleaved', null]]) {
+  rows.push('', row(['memory: document held', 'encoded bytes', 'Go heap (HeapAlloc)',
+    'Go / encoded', 'Go HeapInuse / encoded', 'yjs heapUsed', 'yjs / encoded', 'target',
+    'met?']), '|---|---:|---:|---:|---:|---:|---:|---|---|')
+  for (const [doc, target] of MEMORY) {
     const enc = goMedian(`mem-${doc}`, 'encoded-bytes')
     const heap = goMedian(`mem-${doc}`, 'heap-bytes')
     const inuse = goMedian(`mem-${doc}`, 'inuse-bytes')
     const y = js.find((r) => r.mem === doc)
-    const met = target === null ? '(reported only)' : heap / enc <= target ? 'yes' : 'no'
-    rows.push(`| ${doc} | ${n(enc)} | ${n(heap)} | ${times(heap / enc)} | ${times(inuse / enc)} | ${n(y.heapBytes)} | ${times(y.heapBytes / y.encodedBytes)} | ${target === null ? '—' : `≤${target}×`} | ${met} |`)
+    const met = target === null ? 'reported only' : heap / enc <= target ? 'yes' : 'no'
+    rows.push(row([doc, n(enc), n(heap), times(heap / enc), times(inuse / enc),
+      n(y.heapBytes), times(y.heapBytes / y.encodedBytes), target === null ? '—' : `≤${target}×`,
+      met]))
   }
   return rows.join('\n') + '\n'
 }
