@@ -94,6 +94,10 @@ const heldBy = (enc) => {
 const run = (dir, scale) => {
   if (typeof global.gc !== 'function') throw new Error('run node with --expose-gc')
   const inp = readInputs(dir)
+  for (const name of ['paste', 'interleaved']) { // first: no garbage of other work yet
+    const enc = inp[name][0]
+    console.log(JSON.stringify({ mem: name, ...heldBy(enc), encodedBytes: enc.length }))
+  }
   const textBytes = (enc) => Buffer.byteLength(load(enc).getText('text').toString())
   console.log(JSON.stringify({
     meta: {
@@ -107,10 +111,6 @@ const run = (dir, scale) => {
       interleavedText: textBytes(inp.interleaved[0])
     }
   }))
-  for (const name of ['paste', 'interleaved']) { // first: no garbage of the timing yet
-    const enc = inp[name][0]
-    console.log(JSON.stringify({ mem: name, ...heldBy(enc), encodedBytes: enc.length }))
-  }
   for (const [name, chunk] of lines(inp)) {
     round(chunk, ROUND_MS[scale]) // warm-up
     const rounds = []

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 
 const n = (x) => Math.round(x).toLocaleString('en-US')
-const mb = (bytes) => bytes >= 1 << 20
+const mb = (bytes) => bytes >= 1e6
   ? `${(bytes / (1 << 20)).toFixed(1)} MiB`
   : `${n(bytes / 1024)} KiB`
 const times = (x) => `${x.toFixed(x < 10 ? 2 : 1)}×`
