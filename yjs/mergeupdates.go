@@ -16,7 +16,7 @@ import (
 // refuses (see the package documentation). Memory is not bounded: the caller bounds the
 // inputs.
 func MergeUpdates(updates [][]byte) ([]byte, error) {
-	s := NewStore(Options{MaxPending: math.MaxInt})
+	s := NewStore(Options{MaxPending: math.MaxInt, KeepHistory: true})
 	for i, u := range updates {
 		if _, err := s.Apply(u); err != nil {
 			return nil, fmt.Errorf("merging update %d: %w", i, err)
