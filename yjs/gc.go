@@ -62,9 +62,11 @@ func (m *model) collect(it *item, parentGone bool) {
 		switch {
 		case j.gone:
 			m.out = append(m.out, compaction{it.id.Client, it.id.Clock, it.length, true})
+			delete(m.index, it)
 			*it = item{id: it.id, length: it.length, ref: RefGC, merged: it.merged}
 			m.merges = append(m.merges, it)
 		case it.ref != RefDeleted:
+			delete(m.index, it)
 			m.out = append(m.out, compaction{it.id.Client, it.id.Clock, it.length, false})
 			it.ref, it.n, it.data, it.key, it.typ = RefDeleted, it.length, nil, "", nil
 			it.flags &^= fASCII
@@ -123,4 +125,6 @@ func (m *model) tryMerge(l *structList, p, q pos) {
 	}
 	b.merged = true
 	l.remove(q)
+	delete(m.index, a) // it covers a's old text only; made again when needed
+	delete(m.index, b)
 }

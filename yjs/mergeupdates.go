@@ -11,12 +11,13 @@ import (
 // delete sets. Nothing is garbage-collected: deleted content stays, so the result,
 // applied to a Y.Doc, gives the document applying every input would give.
 //
+// It keeps no document model (see newMergeStore), so it costs what merging costs.
 // Unlike Y.mergeUpdates it merges adjacent structs as a Y.Doc does, so the result can be
 // smaller, and it refuses, with an error wrapping [ErrMalformed], input that a [Store]
 // refuses (see the package documentation). Memory is not bounded: the caller bounds the
 // inputs.
 func MergeUpdates(updates [][]byte) ([]byte, error) {
-	s := NewStore(Options{MaxPending: math.MaxInt, KeepHistory: true})
+	s := newMergeStore(Options{MaxPending: math.MaxInt})
 	for i, u := range updates {
 		if _, err := s.Apply(u); err != nil {
 			return nil, fmt.Errorf("merging update %d: %w", i, err)

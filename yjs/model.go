@@ -100,16 +100,18 @@ type model struct {
 	keep    bool // keep history: no garbage collection
 
 	// The Apply in progress.
-	deletes []compaction // ranges deleted (gc unused), for garbage collection
-	merges  []*item      // items to try to merge with their left neighbour
-	out     []compaction // what garbage collection changed
-	stamp   uint64       // last stamp given to an item seen by resolve
-	steps   int          // items resolve may still look at in this Apply (see stepBase)
+	deletes []compaction         // ranges deleted (gc unused), for garbage collection
+	merges  []*item              // items to try to merge with their left neighbour
+	out     []compaction         // what garbage collection changed
+	index   map[*item]*textIndex // of long non-ASCII texts (see textindex.go)
+	stamp   uint64               // last stamp given to an item seen by resolve
+	steps   int                  // items resolve may still look at in this Apply (see stepBase)
 }
 
 func newModel(keepHistory bool) *model {
 	return &model{structs: make(map[uint64]*structList), roots: make(map[string]*ytype),
-		keep: keepHistory}
+		index: make(map[*item]*textIndex),
+		keep:  keepHistory}
 }
 
 // root returns the root type of that name, creating it as a Y.Doc does when it decodes
@@ -166,7 +168,7 @@ func (m *model) split(l *item, p pos, diff uint64) *item {
 		key:         l.key,
 		flags:       l.flags&(fRight|fSub|fDeleted|fASCII) | fOrigin,
 	}
-	splitData(l, r, diff)
+	m.splitData(l, r, diff)
 	l.length = diff
 	l.right = r
 	if r.right != nil {
@@ -181,7 +183,7 @@ func (m *model) split(l *item, p pos, diff uint64) *item {
 }
 
 // splitData divides l's content between l (the first diff units) and r.
-func splitData(l, r *item, diff uint64) {
+func (m *model) splitData(l, r *item, diff uint64) {
 	switch l.ref {
 	case RefDeleted:
 		l.n, r.n = diff, l.n-diff
@@ -190,14 +192,7 @@ func splitData(l, r *item, diff uint64) {
 		r.n, l.n = l.n-diff, diff
 		l.data, r.data = l.data[:at:at], l.data[at:]
 	case RefString:
-		if l.has(fASCII) {
-			l.data, r.data = l.data[:diff:diff], l.data[diff:]
-			return
-		}
-		a, b := splitUTF16(unsafe.String(unsafe.SliceData(l.data), len(l.data)), diff)
-		l.data, r.data = bytesOf(a), bytesOf(b)
-		l.setASCII()
-		r.setASCII()
+		m.splitText(l, r, diff)
 	}
 }
 
@@ -207,12 +202,18 @@ func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)
 
 func (it *item) setASCII() {
 	it.flags &^= fASCII
-	for _, b := range it.data {
-		if b >= utf8.RuneSelf {
-			return
+	if isASCII(it.text()) {
+		it.flags |= fASCII
+	}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
 		}
 	}
-	it.flags |= fASCII
+	return true
 }
 
 // text returns the data of the item as a string, without copying.
@@ -258,6 +259,9 @@ func newItem(st *Struct) *item {
 func (m *model) integrate(st *Struct) {
 	if st.Ref() == RefGC {
 		m.addStruct(&item{id: st.ID, length: st.Length, ref: RefGC})
+		return
+	}
+	if m.extend(st) {
 		return
 	}
 	it := newItem(st)
@@ -314,6 +318,43 @@ func (m *model) integrate(st *Struct) {
 	if (parent.item != nil && parent.item.deleted()) || (it.has(fSub) && it.right != nil) {
 		m.delete(it)
 	}
+}
+
+// extend takes the common case of typing at the end of one's own text without making an
+// item: st continues the client's last item, right where that item's neighbours would
+// leave it, and yjs would merge the two. It reports whether it did.
+func (m *model) extend(st *Struct) bool {
+	l := m.structs[st.ID.Client]
+	if !st.HasOrigin() || l == nil || st.Origin != (ID{st.ID.Client, st.ID.Clock - 1}) {
+		return false
+	}
+	last := l.last()
+	if last.end() != st.ID.Clock || last.isGC() || last.deleted() || last.has(fSub) ||
+		last.ref != st.Ref() || (last.ref != RefString && last.ref != RefAny && last.ref != RefJSON) ||
+		last.has(fRight) != st.HasRightOrigin() || (st.HasRightOrigin() &&
+		st.RightOrigin != last.rightOrigin) {
+		return false
+	}
+	if r := last.right; (r == nil) != !st.HasRightOrigin() ||
+		(r != nil && (r.isGC() || r.id != st.RightOrigin)) {
+		return false
+	}
+	if p := last.parent.item; p != nil && p.deleted() {
+		return false
+	}
+	last.length += st.Length
+	last.parent.length += st.Length
+	last.data = append(last.data, st.Content.data...)
+	switch last.ref {
+	case RefString:
+		if !isASCII(st.Content.data) {
+			last.flags &^= fASCII
+		}
+		delete(m.index, last)
+	default:
+		last.n += st.Content.n
+	}
+	return true
 }
 
 // place finds the item's neighbours among concurrent inserts (YATA) and links it in.

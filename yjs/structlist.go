@@ -53,6 +53,12 @@ func findIndex(structs []*item, clock uint64) int {
 
 func (l *structList) at(p pos) *item { return l.chunks[p.k][p.i] }
 
+// last returns the last struct.
+func (l *structList) last() *item {
+	ch := l.chunks[len(l.chunks)-1]
+	return ch[len(ch)-1]
+}
+
 // next returns the place after p; ok is false at the end.
 func (l *structList) next(p pos) (pos, bool) {
 	if p.i+1 < len(l.chunks[p.k]) {
