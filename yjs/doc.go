@@ -43,6 +43,13 @@
 //     become GC ranges, and neighbours merge. The blocks are rewritten to match, so
 //     Encode writes the compacted document, which a Y.Doc reads as the same document.
 //     [Options.KeepHistory] turns it off.
+//   - The model costs time per struct integrated, not per document: finding a struct
+//     by ID looks in chunks of 128 per client, a split moves one chunk, and a long
+//     non-ASCII text keeps an index of UTF-16 offsets. Ordering concurrent inserts
+//     walks past the earlier inserts at the same place, as in yjs; an Apply may spend
+//     a bounded number of such steps, and past them the model is dropped (see
+//     [Store.ModelErr]) while the store goes on merging.
+//   - [MergeUpdates] merges updates with no model, as Y.mergeUpdates does.
 //
 // Under the store is a codec: [DecodeUpdate] and [Update.Encode] give back the exact bytes
 // of any update yjs writes (structs and delete ranges in the order written, info flags
@@ -69,6 +76,12 @@
 //     are null. So is an update that resends an integrated item naming units the store
 //     has not integrated (only hostile input does): yjs would hold it, and every later
 //     struct of its client, pending until they arrive.
+//   - Blocks merge where the second names the first's last unit as origin and shares
+//     its right origin, whether or not another client's item sits between them in the
+//     document (yjs also asks that they be neighbours there). A Y.Doc reads the merged
+//     struct back into the same document, so Encode can only be smaller than yjs's.
+//   - ToJSON gives a Uint8Array as []byte, and a subdocument as an empty map (what
+//     JSON.stringify makes of a Y.Doc that is not loaded).
 //
 // # What it does not do
 //
