@@ -16,7 +16,12 @@ export const rng = (seed) => {
 
 const REMOTE = 'remote'
 const PIECES = ['a', 'bc', 'héllo ', '😀', '𝄞x', '👩‍👩‍👧', '中文', ' ', '\n', 'zz🎉z', 'ÿ']
-const KEYS = ['a', 'b', 'c', 'key with space', '😀', '']
+// 'ａ' (U+FF41) and '😀' sort one way by UTF-16 code unit, as yjs's toString sorts XML
+// attributes and format tags, and the other way by code point.
+const KEYS = ['a', 'b', 'c', 'key with space', '😀', '', '\uff41']
+// Attribute values as editors set them (y-prosemirror sets node attributes of any JSON
+// kind); XML toString writes each as JavaScript's String() of it.
+const ATTRS = ['x', 'y', 2, 1.5, 0.1 + 0.2, 1e21, -0, true, null, [100, 200], { a: 1 }]
 
 // Trace simulates clients editing the roots text, arr, map and xml, exchanging updates
 // among themselves, and sending every local update to a server. deliveries is what the
@@ -58,7 +63,10 @@ export class Trace {
       else if (x < 0.18) this.outbox.push(Y.encodeStateAsUpdate(c.doc, Y.encodeStateVector(this.pick(this.clients).doc)))
       else if (x < 0.26 && c.undo) this.chance(0.7) ? c.undo.undo() : c.undo.redo()
       else if (x < 0.29) this.sameSpot()
-      else if (x < 0.36) c.doc.transact(() => { for (let k = 1 + this.int(4); k > 0; k--) this.edit(c) })
+      else if (x < 0.31) this.sameKey()
+      else if (x < 0.33) this.deleteFilled(c)
+      else if (x < 0.345) this.typeAndErase(c)
+      else if (x < 0.40) c.doc.transact(() => { for (let k = 1 + this.int(4); k > 0; k--) this.edit(c) })
       else this.edit(c)
     }
   }
@@ -70,6 +78,54 @@ export class Trace {
     for (const c of this.clients) {
       const t = c.roots[0]
       t.insert(atEnd ? t.length : 0, this.pick(PIECES))
+    }
+  }
+
+  // sameKey has every client set (or now and then delete) one key of its own root map
+  // without syncing first: concurrent writes of one map key.
+  sameKey () {
+    const key = this.pick(KEYS)
+    for (const c of this.clients) {
+      const m = c.roots[2]
+      if (m.has(key) && this.chance(0.2)) m.delete(key)
+      else m.set(key, this.value(false))
+    }
+  }
+
+  // deleteFilled deletes a nested type that has content of its own, so that a collecting
+  // store has children to turn into GC ranges.
+  deleteFilled (c) {
+    const types = []
+    collectTypes(c.roots, types)
+    const filled = types.filter(t => t._item !== null && !t._item.deleted &&
+      (t._start !== null || t._map.size > 0))
+    if (filled.length === 0) return
+    const t = this.pick(filled)
+    const parent = t.parent
+    if (t._item.parentSub !== null) {
+      parent instanceof Y.XmlElement ? parent.removeAttribute(t._item.parentSub) : parent.delete(t._item.parentSub)
+      return
+    }
+    const i = parent.toArray().indexOf(t)
+    if (i >= 0) parent.delete(i, 1)
+  }
+
+  // typeAndErase types a run of characters into a text, one keystroke (one update) at a
+  // time as an editor sends them, and mostly erases much of it again: long runs of small
+  // items for a collecting store to merge and drop.
+  typeAndErase (c) {
+    const types = []
+    collectTypes(c.roots, types)
+    const t = this.pick(types.filter(t => t instanceof Y.Text))
+    let pos = this.int(t.length + 1)
+    const start = pos
+    for (let k = 10 + this.int(50); k > 0; k--) t.insert(pos++, this.pick(['a', 'b', ' ', 'é', '\n']))
+    if (this.chance(0.3)) return
+    const erase = 1 + this.int(pos - start)
+    if (this.chance(0.5)) {
+      for (let k = 0; k < erase; k++) t.delete(--pos, 1)
+    } else {
+      t.delete(pos - erase, erase)
     }
   }
 
@@ -87,7 +143,7 @@ export class Trace {
     collectTypes(c.roots, types)
     const t = this.pick(types)
     if (t instanceof Y.XmlText || t instanceof Y.Text) this.editText(t)
-    else if (t instanceof Y.XmlElement) this.chance(0.4) ? t.setAttribute(this.pick(KEYS), this.pick(['x', 'y'])) : this.editList(t)
+    else if (t instanceof Y.XmlElement) this.editElement(t)
     else if (t instanceof Y.XmlFragment) this.editList(t)
     else if (t instanceof Y.XmlHook || t instanceof Y.Map) this.editMap(t)
     else if (t instanceof Y.Array) this.editList(t)
@@ -107,16 +163,26 @@ export class Trace {
     const pos = at(this.int(len + 1))
     const x = this.r()
     if (x < 0.45) t.insert(pos, this.pick(PIECES))
-    else if (x < 0.55) t.insert(pos, this.pick(PIECES), { bold: true, color: this.pick(['red', null]) })
+    else if (x < 0.55) t.insert(pos, this.pick(PIECES), this.formats())
     else if (x < 0.62) t.insertEmbed(pos, { img: this.pick(['a.png', 'b.png']), n: this.int(9) })
     else if (len === 0) t.insert(0, this.pick(PIECES))
     else {
       const from = at(this.int(len))
       const to = Math.min(len, at(from + 1 + this.int(6)))
       if (from >= to) return
-      if (x < 0.72) t.format(from, to - from, { italic: this.pick([true, null]) })
+      if (x < 0.72) t.format(from, to - from, this.chance(0.5) ? { italic: this.pick([true, null]) } : this.formats())
       else t.delete(from, to - from)
     }
+  }
+
+  // formats returns formatting attributes as editors set them: flags, strings and objects
+  // (y-prosemirror formats text with each mark's attributes), or null to remove one.
+  formats () {
+    const f = {}
+    f[this.pick(['bold', 'color', 'link', 'em', ...KEYS.slice(4)])] = this.pick([true, 'red',
+      { href: this.pick(['a.html', 'b']), title: null }, {}, 3, null])
+    if (this.chance(0.4)) f.color = this.pick(['red', null])
+    return f
   }
 
   // splitsSurrogates reports whether some client split a surrogate pair: its text then
@@ -139,6 +205,14 @@ export class Trace {
     t.insert(this.int(len + 1), items)
   }
 
+  editElement (el) {
+    const x = this.r()
+    const keys = Object.keys(el.getAttributes())
+    if (x < 0.1 && keys.length > 0) el.removeAttribute(this.pick(keys))
+    else if (x < 0.4) el.setAttribute(this.pick(KEYS), this.pick(ATTRS))
+    else this.editList(el)
+  }
+
   editMap (m) {
     const keys = Array.from(m.keys())
     if (keys.length > 0 && this.chance(0.25)) m.delete(this.pick(keys))
@@ -148,8 +222,9 @@ export class Trace {
   xmlNode () {
     const x = this.r()
     if (x < 0.4) {
-      const el = new Y.XmlElement(this.pick(['p', 'div', 'span']))
+      const el = new Y.XmlElement(this.pick(['p', 'div', 'span', 'H1', 'Ünï']))
       if (this.chance(0.5)) el.setAttribute('class', 'c' + this.int(3))
+      if (this.chance(0.3)) el.setAttribute(this.pick(KEYS), this.pick(ATTRS))
       if (this.chance(0.5)) el.insert(0, [new Y.XmlText(this.pick(PIECES))])
       return el
     }
@@ -163,16 +238,28 @@ export class Trace {
   // nested shared types and subdocuments.
   value (inList) {
     const x = this.r()
-    if (x < 0.08) return new Y.Map()
-    if (x < 0.14) return new Y.Array()
+    if (x < 0.05) return new Y.Map()
+    if (x < 0.08) return new Y.Map([['k', this.value(false)], ['m', new Y.Map([['n', 1]])]])
+    if (x < 0.11) return new Y.Array()
+    if (x < 0.14) return Y.Array.from([this.value(true), Y.Array.from(['x', 2])])
     if (x < 0.20) return new Y.Text(this.pick(PIECES))
-    if (x < 0.23) return new Uint8Array([this.int(256), this.int(256)])
-    if (x < 0.25) return new Y.Doc({ guid: 'sub-' + this.int(1000) })
+    if (x < 0.23) return this.pick([new Uint8Array([this.int(256), this.int(256)]), new Uint8Array(0), new Uint8Array(300).fill(this.int(256))])
+    if (x < 0.25) return this.subdoc()
+    // Plain values, with undefined, bigint and non-finite numbers inside them: yjs refuses
+    // undefined and bigint as list elements themselves, not inside an object or array.
     const vals = [null, 0, -1, 2 ** 31 + 3, 0.5, 0.1, -0.25, 1e300, true, false, '', 's😀',
       this.pick(PIECES), { a: 1, b: [null, 'x', { c: 2.5 }] }, [1, [2, []]],
-      { bin: new Uint8Array([1, 2]) }]
+      { bin: new Uint8Array([1, 2]) }, [1, undefined, 10n ** 15n, NaN, -0],
+      { u: undefined, n: -Infinity, big: -(2n ** 63n), e: {} }]
     if (!inList) vals.push(undefined, 10n ** 15n, NaN, -0, -Infinity)
     return this.pick(vals)
+  }
+
+  // subdoc returns a subdocument, now and then with the options a provider sets.
+  subdoc () {
+    const guid = 'sub-' + this.int(1000)
+    if (this.chance(0.5)) return new Y.Doc({ guid })
+    return new Y.Doc({ guid, autoLoad: this.chance(0.5), meta: { title: 't', n: this.int(9) } })
   }
 
   // deliveries builds the server's view: every outbox update, some held back and

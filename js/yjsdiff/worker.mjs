@@ -68,7 +68,9 @@ const gen = (seed) => {
     // The state vector of a copy, not of ref itself: a Y.Doc retries its pending structs
     // only when a client it recorded as missing advances, so it can keep integrable
     // structs pending; a fresh doc fed its whole state integrates them.
-    steps.push({ empty: ref.share.size === 0, sv: b64(Y.encodeStateVector(copyOf(ref))), dup: !!d.dup })
+    // (Without pending structs the two are the same, and the copy is not made.)
+    const pending = ref.store.pendingStructs !== null || ref.store.pendingDs !== null
+    steps.push({ empty: ref.share.size === 0, sv: b64(Y.encodeStateVector(pending ? copyOf(ref) : ref)), dup: !!d.dup })
     if (checkAt.has(i)) snaps.set(i, snap(copyOf(ref)))
     if (i < n - 1 && t.chance(0.05)) lagDocs.push({ doc: copyOf(ref), what: `reference after step ${i}` })
   })
