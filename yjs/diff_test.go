@@ -24,9 +24,11 @@ var (
 )
 
 // TestDifferential runs random multi-client editing traces made by the real yjs through
-// a Store and checks, step by step, that the Store agrees with a reference Y.Doc fed the
-// same updates: emptiness, state vector, Encode() and the chain of deltas (read back by
-// yjs), and EncodeDiff for lagging peers. See js/yjsdiff/.
+// a collecting Store and one that keeps history, and checks, step by step, that each
+// agrees with a reference Y.Doc fed the same updates: emptiness, state vector, Encode()
+// and the chain of deltas (read back by yjs), ToJSON with the trace's root kinds and
+// inferred, and EncodeDiff for lagging peers; the collected Encode() is at most 5 %
+// longer than yjs's own with gc on (the ratios are logged). See js/yjsdiff/.
 func TestDifferential(t *testing.T) {
 	node := requireNode(t)
 	seeds := make(chan int)
@@ -46,6 +48,7 @@ func TestDifferential(t *testing.T) {
 	}
 	var mu sync.Mutex
 	failed := 0
+	var ratios ratioStats
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
@@ -58,11 +61,13 @@ func TestDifferential(t *testing.T) {
 			}
 			defer w.close()
 			for seed := range seeds {
-				err := w.runTrace(seed)
+				rs, err := w.runTrace(seed)
+				mu.Lock()
+				ratios.add(rs)
 				if err == nil {
+					mu.Unlock()
 					continue
 				}
-				mu.Lock()
 				failed++
 				stop := failed >= 5
 				mu.Unlock()
@@ -77,6 +82,24 @@ func TestDifferential(t *testing.T) {
 	wg.Wait()
 	for range seeds { // drain if workers stopped early
 	}
+	if ratios.n > 0 {
+		t.Logf("collected Encode() / yjs encodeStateAsUpdate (gc on): max %.3f, mean %.3f "+
+			"over %d checked steps", ratios.max, ratios.sum/float64(ratios.n), ratios.n)
+	}
+}
+
+// ratioStats gathers the ratios of the collected store's Encode() length to yjs's.
+type ratioStats struct {
+	max, sum float64
+	n        int
+}
+
+func (r *ratioStats) add(rs []float64) {
+	for _, x := range rs {
+		r.max = max(r.max, x)
+		r.sum += x
+	}
+	r.n += len(rs)
 }
 
 var errWorkerDied = errors.New("node worker died")
@@ -128,59 +151,90 @@ func (w *diffWorker) call(req, res any) error {
 
 // diffTrace is the worker's answer to "gen".
 type diffTrace struct {
-	Updates []string `json:"updates"`
-	Steps   []struct {
-		Empty bool   `json:"empty"`
-		SV    string `json:"sv"`
-		Dup   bool   `json:"dup"`
-	} `json:"steps"`
-	CheckAt []int    `json:"checkAt"`
-	Lagging []string `json:"lagging"`
-	OK      *bool    `json:"ok"`
-	Error   string   `json:"error"`
+	Updates []string   `json:"updates"`
+	Steps   []diffStep `json:"steps"`
+	CheckAt []int      `json:"checkAt"`
+	Lagging []string   `json:"lagging"`
+	OK      *bool      `json:"ok"`
+	Error   string     `json:"error"`
 }
 
-// diffCheck is the request that hands the Store's answers back to the worker.
+// diffStep is what the reference Y.Doc says after one step of a trace.
+type diffStep struct {
+	Empty bool   `json:"empty"`
+	SV    string `json:"sv"`
+	Dup   bool   `json:"dup"`
+}
+
+// diffCheck is the request that hands the Stores' answers back to the worker.
 type diffCheck struct {
-	Op      string         `json:"op"`
-	Seed    int            `json:"seed"`
-	Encodes map[int]string `json:"encodes"`
-	Deltas  []*string      `json:"deltas"`
-	Diffs   []string       `json:"diffs"`
+	Op     string                  `json:"op"`
+	Seed   int                     `json:"seed"`
+	Stores map[string]*storeAnswer `json:"stores"`
 }
 
-func (w *diffWorker) runTrace(seed int) error {
+// storeAnswer is what one Store says about a trace: its delta for each step, Encode() and
+// ToJSON after each checked step, and EncodeDiff for each lagging peer. The worker bounds
+// the length of a collected store's Encode() by yjs's.
+type storeAnswer struct {
+	Collected bool               `json:"collected"`
+	Deltas    []*string          `json:"deltas"`
+	Encodes   map[int]string     `json:"encodes"`
+	JSON      map[int]jsonAnswer `json:"json"`
+	Diffs     []string           `json:"diffs"`
+}
+
+// runTrace checks one trace and returns the ratios of the collected store's Encode()
+// lengths to yjs's.
+func (w *diffWorker) runTrace(seed int) ([]float64, error) {
 	var tr diffTrace
 	if err := w.call(map[string]any{"op": "gen", "seed": seed}, &tr); err != nil {
-		return err
+		return nil, err
 	}
 	if tr.OK != nil && !*tr.OK {
-		return fmt.Errorf("generating trace: %s", tr.Error)
+		return nil, fmt.Errorf("generating trace: %s", tr.Error)
 	}
 	chk, err := replayTrace(&tr)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	chk.Seed = seed
 	var verdict struct {
-		OK    bool   `json:"ok"`
-		Error string `json:"error"`
+		OK     bool      `json:"ok"`
+		Error  string    `json:"error"`
+		Ratios []float64 `json:"ratios"`
 	}
 	if err := w.call(chk, &verdict); err != nil {
-		return err
+		return nil, err
 	}
 	if !verdict.OK {
-		return errors.New(verdict.Error)
+		return verdict.Ratios, errors.New(verdict.Error)
 	}
-	return nil
+	return verdict.Ratios, nil
 }
 
-// replayTrace applies the trace to a Store, checks what Go can check itself after every
-// step, and collects what the worker checks with yjs.
+// replica is one Store replaying a trace, with a second store fed only its deltas.
+type replica struct {
+	name   string
+	s      *Store
+	shadow *Store
+	last   []byte // the delta of the last step
+	ans    *storeAnswer
+}
+
+func newReplica(name string, opts Options) *replica {
+	return &replica{name: name, s: NewStore(opts), shadow: NewStore(opts), ans: &storeAnswer{
+		Collected: !opts.KeepHistory, Encodes: map[int]string{}, JSON: map[int]jsonAnswer{},
+	}}
+}
+
+// replayTrace applies the trace to a collecting Store and to one that keeps history,
+// checks what Go can check itself after every step, and collects what the worker checks
+// with yjs.
 func replayTrace(tr *diffTrace) (*diffCheck, error) {
-	s := NewStore(Options{})
-	shadow := NewStore(Options{}) // fed only the deltas
-	chk := &diffCheck{Op: "check", Encodes: map[int]string{}}
+	reps := []*replica{newReplica("collected", Options{}),
+		newReplica("history", Options{KeepHistory: true})}
+	chk := &diffCheck{Op: "check", Stores: map[string]*storeAnswer{}}
 	checkAt := map[int]bool{}
 	for _, i := range tr.CheckAt {
 		checkAt[i] = true
@@ -194,54 +248,100 @@ func replayTrace(tr *diffTrace) (*diffCheck, error) {
 		if dec, err := DecodeUpdate(u); err != nil || !bytes.Equal(dec.Encode(), u) {
 			return nil, fmt.Errorf("step %d: update made by yjs does not round-trip: %v", i, err)
 		}
-		delta, err := s.Apply(u)
-		if err != nil {
-			return nil, fmt.Errorf("step %d: Apply: %v", i, err)
-		}
-		step := tr.Steps[i]
-		if step.Dup && delta != nil {
-			return nil, fmt.Errorf("step %d: a duplicate update gave a delta", i)
-		}
-		if s.IsEmpty() != step.Empty {
-			return nil, fmt.Errorf("step %d: IsEmpty %v, yjs says %v", i, s.IsEmpty(), step.Empty)
-		}
-		if err := compareSV(s.StateVector(), step.SV); err != nil {
-			return nil, fmt.Errorf("step %d: %v", i, err)
-		}
-		if err := verifyStore(s); err != nil {
-			return nil, fmt.Errorf("step %d: %v", i, err)
-		}
-		if delta == nil {
-			chk.Deltas = append(chk.Deltas, nil)
-		} else {
-			if again, err := s.Apply(delta); err != nil || again != nil {
-				return nil, fmt.Errorf("step %d: re-applying the delta: %v, %x", i, err, again)
+		for _, r := range reps {
+			// The store that keeps history runs the code the collected one runs, less
+			// the collection: its invariants are checked at the checked steps only.
+			verify := !r.s.opts.KeepHistory || checkAt[i]
+			err := r.step(u, tr.Steps[i], verify)
+			if err != nil {
+				return nil, fmt.Errorf("step %d, store %s: %v", i, r.name, err)
 			}
-			if _, err := shadow.Apply(delta); err != nil {
-				return nil, fmt.Errorf("step %d: delta into a second store: %v", i, err)
+			if !checkAt[i] {
+				continue
 			}
-			d := enc.EncodeToString(delta)
-			chk.Deltas = append(chk.Deltas, &d)
+			r.ans.Encodes[i] = enc.EncodeToString(r.s.Encode())
+			r.ans.JSON[i] = storeJSON(r.s)
+			if i < len(tr.Updates)-1 { // the rest is checked on the whole trace only
+				continue
+			}
+			if err := jsonSurvivesEncode(r.s, traceHints); err != nil {
+				return nil, fmt.Errorf("step %d, store %s: %v", i, r.name, err)
+			}
 		}
-		if !bytes.Equal(shadow.StateVector(), s.StateVector()) {
-			return nil, fmt.Errorf("step %d: a store fed the deltas has another state vector", i)
-		}
-		if checkAt[i] {
-			chk.Encodes[i] = enc.EncodeToString(s.Encode())
+		// The deltas may split the same structs differently; the worker reads each chain.
+		if (reps[0].last == nil) != (reps[1].last == nil) {
+			return nil, fmt.Errorf("step %d: store %s gives the delta %x, store %s %x",
+				i, reps[0].name, reps[0].last, reps[1].name, reps[1].last)
 		}
 	}
-	for _, sv64 := range tr.Lagging {
-		sv, err := enc.DecodeString(sv64)
-		if err != nil {
-			return nil, err
+	for _, r := range reps {
+		if err := r.diffs(tr.Lagging); err != nil {
+			return nil, fmt.Errorf("store %s: %v", r.name, err)
 		}
-		diff, err := s.EncodeDiff(sv)
-		if err != nil {
-			return nil, fmt.Errorf("EncodeDiff: %v", err)
-		}
-		chk.Diffs = append(chk.Diffs, enc.EncodeToString(diff))
+		chk.Stores[r.name] = r.ans
 	}
 	return chk, nil
+}
+
+// step applies one update and checks the store against what yjs says of the step:
+// emptiness, state vector, a duplicate's lack of delta; its invariants if asked; and that
+// the delta adds nothing when applied again and gives a store fed only the deltas the
+// same state vector.
+func (r *replica) step(u []byte, want diffStep, verify bool) error {
+	delta, err := r.s.Apply(u)
+	if err != nil {
+		return fmt.Errorf("Apply: %v", err)
+	}
+	r.last = delta
+	if err := r.s.ModelErr(); err != nil {
+		return fmt.Errorf("the model was dropped: %v", err)
+	}
+	if want.Dup && delta != nil {
+		return errors.New("a duplicate update gave a delta")
+	}
+	if r.s.IsEmpty() != want.Empty {
+		return fmt.Errorf("IsEmpty %v, yjs says %v", r.s.IsEmpty(), want.Empty)
+	}
+	if err := compareSV(r.s.StateVector(), want.SV); err != nil {
+		return err
+	}
+	if verify {
+		if err := verifyStore(r.s); err != nil {
+			return err
+		}
+	}
+	if delta == nil {
+		r.ans.Deltas = append(r.ans.Deltas, nil)
+	} else {
+		if again, err := r.s.Apply(delta); err != nil || again != nil {
+			return fmt.Errorf("re-applying the delta: %v, %x", err, again)
+		}
+		if _, err := r.shadow.Apply(delta); err != nil {
+			return fmt.Errorf("delta into a second store: %v", err)
+		}
+		d := base64.StdEncoding.EncodeToString(delta)
+		r.ans.Deltas = append(r.ans.Deltas, &d)
+	}
+	if !bytes.Equal(r.shadow.StateVector(), r.s.StateVector()) {
+		return errors.New("a store fed the deltas has another state vector")
+	}
+	return nil
+}
+
+// diffs answers EncodeDiff for each lagging peer's state vector.
+func (r *replica) diffs(lagging []string) error {
+	for _, sv64 := range lagging {
+		sv, err := base64.StdEncoding.DecodeString(sv64)
+		if err != nil {
+			return err
+		}
+		diff, err := r.s.EncodeDiff(sv)
+		if err != nil {
+			return fmt.Errorf("EncodeDiff: %v", err)
+		}
+		r.ans.Diffs = append(r.ans.Diffs, base64.StdEncoding.EncodeToString(diff))
+	}
+	return nil
 }
 
 // compareSV checks the store's state vector against that of a fresh Y.Doc fed the

@@ -17,9 +17,15 @@ type fixedCase struct {
 	Updates []string          `json:"updates"`
 }
 
-// TestDifferentialFixed replays each case of testdata/hostile through a Store and has
-// the node worker check every step against a Y.Doc that applied the same updates: the
-// Store's Encode() and its chain of deltas must both show yjs's document.
+// fixedHints maps the root kinds of a fixed case's file to RootKinds.
+var fixedHints = map[string]RootKind{
+	"text": RootText, "map": RootMap, "array": RootArray, "xml": RootXMLFragment,
+}
+
+// TestDifferentialFixed replays each case of testdata/hostile through a collecting Store
+// and one that keeps history, and has the node worker check every step against a Y.Doc
+// that applied the same updates: the Store's Encode() and its chain of deltas must both
+// show yjs's document, and its ToJSON of the case's roots yjs's toJSON().
 //
 // f3-divergence.json is the smallest prefix of attack report 2's mutated updates
 // (made by yjs-fuzz.mjs, cut by yjs-replay.mjs) after which the server differed from
@@ -37,38 +43,52 @@ func TestDifferentialFixed(t *testing.T) {
 	}
 	defer w.close()
 	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			raw, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fc fixedCase
+		if err := json.Unmarshal(raw, &fc); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, opts := range []Options{{}, {KeepHistory: true}} {
+			name := filepath.Base(f) + "/collected"
+			if opts.KeepHistory {
+				name = filepath.Base(f) + "/history"
 			}
-			var fc fixedCase
-			if err := json.Unmarshal(raw, &fc); err != nil {
-				t.Fatal(err)
-			}
-			req, err := replayFixed(&fc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var verdict struct {
-				OK    bool   `json:"ok"`
-				Error string `json:"error"`
-			}
-			if err := w.call(req, &verdict); err != nil {
-				t.Fatal(err)
-			}
-			if !verdict.OK {
-				t.Fatal(verdict.Error)
-			}
-		})
+			t.Run(name, func(t *testing.T) { checkFixed(t, w, &fc, opts) })
+		}
 	}
 }
 
-// replayFixed applies a fixed case to a Store and builds the worker's request: Encode()
-// and the delta after each step.
-func replayFixed(fc *fixedCase) (map[string]any, error) {
-	s := NewStore(Options{})
-	shadow := NewStore(Options{}) // fed only the deltas
+// checkFixed replays one fixed case through a Store and has the worker judge it.
+func checkFixed(t *testing.T, w *diffWorker, fc *fixedCase, opts Options) {
+	req, err := replayFixed(fc, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var verdict struct {
+		OK    bool   `json:"ok"`
+		Error string `json:"error"`
+	}
+	if err := w.call(req, &verdict); err != nil {
+		t.Fatal(err)
+	}
+	if !verdict.OK {
+		t.Fatal(verdict.Error)
+	}
+}
+
+// replayFixed applies a fixed case to a Store and builds the worker's request: Encode(),
+// ToJSON and the delta after each step.
+func replayFixed(fc *fixedCase, opts Options) (map[string]any, error) {
+	s := NewStore(opts)
+	shadow := NewStore(opts) // fed only the deltas
+	hints := map[string]RootKind{}
+	for name, kind := range fc.Roots {
+		hints[name] = fixedHints[kind]
+	}
+	var jsons []any
 	enc := base64.StdEncoding
 	encodes := make([]string, 0, len(fc.Updates))
 	deltas := make([]*string, 0, len(fc.Updates))
@@ -87,6 +107,7 @@ func replayFixed(fc *fixedCase) (map[string]any, error) {
 			return nil, fmt.Errorf("step %d: %w", i, err)
 		}
 		encodes = append(encodes, enc.EncodeToString(s.Encode()))
+		jsons = append(jsons, normalJSON(s.ToJSON(hints)))
 		if delta == nil {
 			deltas = append(deltas, nil)
 			continue
@@ -99,6 +120,6 @@ func replayFixed(fc *fixedCase) (map[string]any, error) {
 	}
 	return map[string]any{
 		"op": "fixed", "roots": fc.Roots, "updates": fc.Updates, "refused": refused,
-		"encodes": encodes, "deltas": deltas,
+		"encodes": encodes, "deltas": deltas, "json": jsons,
 	}, nil
 }
