@@ -180,22 +180,32 @@ func FuzzStoreApply(f *testing.F) {
 		f.Add(fuzzInput(2, gold[(i+1)%len(gold)], gold[i]))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) == 0 {
-			return
-		}
+		pick, updates := fuzzUpdates(data)
 		caps := []Options{{}, {MaxSize: 200, MaxPending: 120}, {MaxSize: 1000, MaxPending: 60}}
-		s := NewStore(caps[int(data[0])%len(caps)])
-		data = data[1:]
-		for len(data) > 0 {
-			n, k, err := ReadVarUint(data)
-			if err != nil || n > uint64(len(data)-k) {
-				return
-			}
-			chunk := data[k : k+int(n)]
-			data = data[k+int(n):]
-			checkApply(t, s, chunk)
+		s := NewStore(caps[int(pick)%len(caps)])
+		for _, u := range updates {
+			checkApply(t, s, u)
 		}
 	})
+}
+
+// fuzzUpdates reads a fuzz input as fuzzInput writes it: a first byte, then updates each
+// prefixed by its var-uint length. A prefix that does not fit ends the updates.
+func fuzzUpdates(data []byte) (byte, [][]byte) {
+	if len(data) == 0 {
+		return 0, nil
+	}
+	pick, data := data[0], data[1:]
+	var out [][]byte
+	for len(data) > 0 {
+		n, k, err := ReadVarUint(data)
+		if err != nil || n > uint64(len(data)-k) {
+			break
+		}
+		out = append(out, data[k:k+int(n)])
+		data = data[k+int(n):]
+	}
+	return pick, out
 }
 
 func fuzzInput(caps byte, updates ...[]byte) []byte {
