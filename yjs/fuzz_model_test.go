@@ -16,7 +16,7 @@ var fuzzHints = []map[string]RootKind{
 // FuzzModel applies a sequence of updates (read as FuzzStoreApply reads them; the first
 // byte picks the root hints) to a collecting store and to one that keeps history, and
 // checks after each: both take or refuse it alike, with a delta or without; their ToJSON
-// agree, with the hints and without (see kindsAgree); RootJSON gives ToJSON's roots; and
+// agree, with the hints and without; RootJSON gives ToJSON's roots; and
 // a fresh store of either kind fed Encode() gives the same ToJSON. Nothing may panic.
 // Seeds: the golden updates and the traces in testdata/fuzz/FuzzModel (written by
 // testdata/fuzzseeds.mjs).
@@ -47,7 +47,7 @@ func FuzzModel(f *testing.F) {
 			checkModel(t, col, hints)
 			checkModel(t, hist, hints)
 			for _, h := range []map[string]RootKind{hints, nil} {
-				if err := kindsAgree(col, hist, h); err != nil {
+				if err := storesAgree(col, hist, h); err != nil {
 					t.Fatalf("collected against history: %v", err)
 				}
 			}

@@ -14,9 +14,10 @@ import (
 type RootKind uint8
 
 const (
-	// RootInfer reads a root by what it holds: map keys make a map; strings, format
-	// markers and embeds make a text; XML children make an XML fragment; anything
-	// else, and nothing, an array.
+	// RootInfer reads a root by what it holds: map keys (deleted or not) make a map;
+	// undeleted strings, format markers and embeds make a text; undeleted XML children
+	// make an XML fragment; anything else, and nothing, an array. An emptied text
+	// therefore reads as an empty array: hint the kind where that matters.
 	RootInfer RootKind = iota
 	RootArray
 	RootMap
@@ -80,6 +81,9 @@ func inferKind(t *ytype) RootKind {
 		return RootMap
 	}
 	for it := t.start; it != nil; it = it.right {
+		if it.deleted() {
+			continue // so that a store that keeps history infers what a collecting one does
+		}
 		switch it.ref {
 		case RefString, RefFormat, RefEmbed:
 			return RootText
