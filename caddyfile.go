@@ -40,6 +40,8 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    send_queue         <frames>
 //	    write_timeout      <duration>
 //	    strict_events
+//	    keep_history
+//	    storage_root <name> array|map|text|xml
 //
 //	    # transport limits
 //	    send_queue_bytes      <bytes>
@@ -67,7 +69,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 // A field is `<name> <type> [<item type>] [min|max|min_length|max_length|min_items|
 // max_items <n>]... [optional]`, with a block of fields for type object (or an array of
 // objects). On an array, min_items and max_items bound the array and the other bounds
-// its items.
+// its items. storage_root and event repeat; the other subdirectives appear at most once.
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume directive name
 	if d.NextArg() {
@@ -76,7 +78,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	seen := map[string]bool{}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		sub := d.Val()
-		if sub != "event" {
+		if sub != "event" && sub != "storage_root" {
 			if seen[sub] {
 				return d.Errf("duplicate subdirective %q", sub)
 			}
@@ -135,6 +137,8 @@ func (h *Handler) unmarshalOption(d *caddyfile.Dispenser, sub string) error {
 			return d.ArgErr()
 		}
 		h.StrictEvents = true
+	case "keep_history", "storage_root":
+		err = h.unmarshalStorage(d, sub)
 	case "send_queue_bytes", "max_bytes_in_flight", "max_sessions_per_room",
 		"allowed_origins", "rate_limit":
 		err = h.unmarshalTransport(d, sub)

@@ -206,6 +206,8 @@ func FuzzUnmarshalCaddyfile(f *testing.F) {
 		"pluv {\n auth {\n  secret s\n  user {\n   o object {\n    a array object {\n" +
 			"     b integer min 1\n    }\n   }\n  }\n }\n}",
 		"pluv_token {\n secret s\n user name {http.request.header.X-Name}\n format jwe\n}",
+		"pluv {\n keep_history\n storage_root text text\n storage_root \"a b\" xml\n}",
+		"pluv {\n storage_root list array\n storage_root list map\n}",
 	} {
 		f.Add(s)
 	}

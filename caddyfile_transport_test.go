@@ -1,18 +1,9 @@
 package pluv
 
-import (
-	"reflect"
-	"strings"
-	"testing"
-
-	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-)
+import "testing"
 
 func TestUnmarshalTransportCaddyfile(t *testing.T) {
-	tests := []struct {
-		name, input string
-		want        Config
-	}{
+	parseCases(t, []parseCase{
 		{"all", "pluv {\n send_queue_bytes 1024\n max_bytes_in_flight 4096\n" +
 			" max_sessions_per_room 3\n allowed_origins https://a.com https://*.b.org\n" +
 			" rate_limit 2.5 10\n}", Config{SendQueueBytes: 1024, MaxBytesInFlight: 4096,
@@ -21,22 +12,11 @@ func TestUnmarshalTransportCaddyfile(t *testing.T) {
 		{"rate limit off", "pluv {\n rate_limit off\n}",
 			Config{RateLimit: &RateLimitConfig{PerSecond: -1}}},
 		{"any origin", "pluv {\n allowed_origins *\n}", Config{AllowedOrigins: []string{"*"}}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var h Handler
-			if err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tc.input)); err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(h.Config, tc.want) {
-				t.Fatalf("got %+v, want %+v", h.Config, tc.want)
-			}
-		})
-	}
+	})
 }
 
 func TestUnmarshalTransportCaddyfileErrors(t *testing.T) {
-	tests := []struct{ name, input, want string }{
+	parseErrorCases(t, []parseErrorCase{
 		{"queue bytes", "pluv {\n send_queue_bytes lots\n}", "non-negative integer"},
 		{"in flight", "pluv {\n max_bytes_in_flight -1\n}", "non-negative integer"},
 		{"sessions", "pluv {\n max_sessions_per_room 1 2\n}", "wrong argument count"},
@@ -47,14 +27,5 @@ func TestUnmarshalTransportCaddyfileErrors(t *testing.T) {
 		{"rate zero", "pluv {\n rate_limit 0 10\n}", "not a positive rate"},
 		{"burst", "pluv {\n rate_limit 10 many\n}", "not a positive burst"},
 		{"duplicate", "pluv {\n rate_limit off\n rate_limit off\n}", "duplicate subdirective"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var h Handler
-			err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tc.input))
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("error %v, want %q", err, tc.want)
-			}
-		})
-	}
+	})
 }

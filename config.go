@@ -8,6 +8,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/caddyserver/caddy/v2"
+
+	"github.com/caddy-pluv/caddy-pluv/yjs"
 )
 
 // Defaults of [Config] (PROTOCOL.md §13).
@@ -75,6 +77,20 @@ type Config struct {
 	// StrictEvents refuses event names that are not defined (with `$error`) instead of
 	// relaying them to the room. Default false.
 	StrictEvents bool `json:"strict_events,omitempty"`
+	// KeepHistory keeps the content of deleted items in room documents (garbage
+	// collection off, as in a Y.Doc made with gc false), for apps that undo across
+	// sessions. Default false: documents are compacted as a Y.Doc with gc on compacts
+	// them, so room files and joins carry what is visible plus a few bytes per deleted
+	// range. A live room keeps the mode it was created with until it empties.
+	KeepHistory bool `json:"keep_history,omitempty"`
+	// StorageRoots tells the JSON view of room storage (the admin API's
+	// /pluv/rooms/<id>/storage and [Room.StorageJSON]) the kind of each root shared
+	// type, by root name: array, map, text or xml (an XML fragment), as the app gets it
+	// with getArray, getMap, getText or getXmlFragment. Yjs updates do not record it.
+	// Unlisted roots are inferred from their content, which cannot tell an emptied text
+	// from an empty array; listed roots are in the view even while the document lacks
+	// them. Default: none.
+	StorageRoots map[string]string `json:"storage_roots,omitempty"`
 	// Auth turns on token verification. Without it every session is anonymous.
 	Auth *AuthConfig `json:"auth,omitempty"`
 	// Events are the custom events the server validates and maps.
@@ -149,7 +165,9 @@ type settings struct {
 	writeTimeout    time.Duration
 	flushInterval   time.Duration
 	strictEvents    bool
-	auth            *authenticator // nil: anonymous
+	keepHistory     bool
+	rootHints       map[string]yjs.RootKind // nil: every root inferred
+	auth            *authenticator          // nil: anonymous
 	events          map[string]*eventDef
 	logger          *zap.Logger
 
@@ -194,6 +212,9 @@ func (c Config) compile() (*settings, error) {
 			maxStoredRoomIDLength, maxFileNameLength)
 	}
 	if err := c.compileTransport(s); err != nil {
+		return nil, err
+	}
+	if err := c.compileStorage(s); err != nil {
 		return nil, err
 	}
 	if c.Auth != nil {

@@ -65,9 +65,12 @@ func Example() {
 }
 
 // ExampleRoom defines an event in Go, then uses a room from the server side: its size,
-// a broadcast to every session, and an eviction.
+// a broadcast to every session, its storage as JSON, and an eviction.
 func ExampleRoom() {
-	srv, err := pluv.NewServer(pluv.Config{})
+	srv, err := pluv.NewServer(pluv.Config{
+		// What the app's Y.Doc declares: doc.getText("text"), doc.getArray("list").
+		StorageRoots: map[string]string{"text": "text", "list": "array"},
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -112,6 +115,19 @@ func ExampleRoom() {
 	_ = ann.WriteJSON(map[string]any{"type": "ROLL", "data": map[string]int{"sides": 6}})
 	fmt.Println(readType(ann, "ROLLED"))
 
+	// Ann's client seeds the room's storage with a Yjs update (made by yjs: the text
+	// "hello" and the array ["milk", 2]); the server reads the document as JSON.
+	_ = ann.WriteJSON(map[string]any{"type": "$initializeSession", "data": map[string]any{
+		"update": "AQIBAAQBBHRleHQFaGVsbG8IAQRsaXN0AncEbWlsa30CAA==",
+	}})
+	readType(ann, "$storageReceived")
+	storage, err := room.StorageJSON()
+	if err != nil {
+		log.Fatal(err)
+	}
+	doc, _ := json.Marshal(storage)
+	fmt.Println(string(doc))
+
 	_ = room.Broadcast("ANNOUNCE", map[string]string{"text": "closing soon"})
 	fmt.Println(readType(bob, "ANNOUNCE"))
 
@@ -125,6 +141,7 @@ func ExampleRoom() {
 	// Output:
 	// lobby 2
 	// {"max":6}
+	// {"list":["milk",2],"text":"hello"}
 	// {"text":"closing soon"}
 	// bob closed with 4000
 	// 1

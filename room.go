@@ -12,6 +12,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
+
+	"github.com/caddy-pluv/caddy-pluv/yjs"
 )
 
 // docStore is the room's Yjs document; yjs.Store implements it.
@@ -23,6 +25,13 @@ type docStore interface {
 	Encode() []byte
 	// IsEmpty reports whether a Y.Doc of this state has no content.
 	IsEmpty() bool
+	// Size returns the length of Encode's result.
+	Size() int
+	// ToJSON returns the document as a Y.Doc's toJSON gives it, roots read as hinted.
+	ToJSON(hints map[string]yjs.RootKind) map[string]any
+	// ModelErr says why the document model was dropped (nil while it is kept): the
+	// store still merges and relays updates but no longer collects or reads them.
+	ModelErr() error
 }
 
 // Room is one live room: its sessions, their presence and the room's Yjs document, all
@@ -60,6 +69,9 @@ type Room struct {
 	// could not load, which only an empty room can hand back. Guarded by mu.
 	stamp os.FileInfo
 	held  bool
+	// modelLost means the store dropped its document model and that was logged; guarded
+	// by mu.
+	modelLost bool
 }
 
 // slowSession is a session whose queue overflowed while the room's lock was held.

@@ -250,6 +250,7 @@ func (rm *Room) initialStorage(s *session, update []byte) (string, error) {
 	if err != nil {
 		return changeInitialized, fmt.Errorf("storage refused: %w", err)
 	}
+	rm.noteModelLocked()
 	if delta != nil {
 		rm.changedLocked()
 	}
@@ -320,6 +321,7 @@ func (rm *Room) updateStorage(s *session, data json.RawMessage) {
 		s.enqueue(encodeFrame(msgError, errorData{Message: refused}, s.id, rm.id, s.user))
 		return
 	}
+	rm.noteModelLocked()
 	if delta != nil {
 		rm.changedLocked()
 	}

@@ -17,7 +17,7 @@ import (
 func (srv *Server) load(rm *Room, u *unsavedRoom) {
 	cfg := srv.settings()
 	log := cfg.logger.With(zap.String("room", rm.id))
-	rm.store = srv.newStore(cfg.storeMaxSize(), cfg.maxPending)
+	rm.store = srv.newStore(cfg)
 	if rm.path == "" {
 		log.Info("room created")
 		return
@@ -37,8 +37,23 @@ func (srv *Server) load(rm *Room, u *unsavedRoom) {
 		if n > 0 {
 			log.Info("storage loaded", zap.String("path", rm.path), zap.Int("bytes", n))
 		}
+		rm.compactedOnLoad(n)
 	}
 	log.Info("room created")
+}
+
+// compactedOnLoad marks a room just loaded from a file of n bytes as changed when its
+// store holds the state in fewer bytes (a file written before garbage collection, or
+// with keep_history), so the flusher writes it back compacted. Callers hold mu, or the
+// room is not ready yet.
+func (rm *Room) compactedOnLoad(n int) {
+	rm.noteModelLocked()
+	if size := rm.store.Size(); size < n {
+		rm.changedLocked()
+		rm.logger().Info("room file compacted on load; it is written back at the next "+
+			"flush", zap.String("path", rm.path), zap.Int("bytes", n),
+			zap.Int("compacted_bytes", size))
+	}
 }
 
 // takeUnsaved starts rm from u and marks it changed, so the flusher writes it. State
@@ -78,7 +93,7 @@ func (srv *Server) readRoom(path string) (store docStore, info os.FileInfo, n in
 		return nil, info, 0, err
 	}
 	cfg := srv.settings()
-	store = srv.newStore(cfg.storeMaxSize(), cfg.maxPending)
+	store = srv.newStore(cfg)
 	if data != nil {
 		if _, err := store.Apply(data); err != nil {
 			return nil, info, len(data), fmt.Errorf("decoding room file: %w", err)
@@ -110,7 +125,8 @@ func (rm *Room) recheckCorrupt(s *session) {
 	if err != nil {
 		rm.stamp = info
 	} else {
-		rm.store, rm.corrupt, rm.stamp = store, false, nil
+		rm.store, rm.corrupt, rm.stamp, rm.modelLost = store, false, nil, false
+		rm.compactedOnLoad(n)
 		if !store.IsEmpty() {
 			rm.sendDeltaLocked(s, store.Encode(), nil)
 		}

@@ -121,8 +121,8 @@ func TestJoinEncodesOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 			var encodes atomic.Int64
-			srv.newStore = func(maxSize, maxPending int) docStore {
-				return &countingStore{docStore: newDocStore(maxSize, maxPending),
+			srv.newStore = func(cfg *settings) docStore {
+				return &countingStore{docStore: newDocStore(cfg),
 					encodes: &encodes}
 			}
 			_, base := startServerFor(t, srv)

@@ -37,7 +37,7 @@ var errServerClosed = errors.New("server closed")
 type Server struct {
 	dir       string // storage directory; empty keeps state in memory
 	cfg       atomic.Pointer[settings]
-	newStore  func(maxSize, maxPending int) docStore
+	newStore  func(cfg *settings) docStore
 	writeFile fileWriter // writes room files; set before any goroutine starts
 	lock      dirLock    // held on dir until shutdown
 
