@@ -36,6 +36,9 @@ type caddyConfig struct {
 	LogFile string
 	// LogLevel, when set with LogFile, replaces its level (e.g. DEBUG).
 	LogLevel string
+	// Admin, when set, is the admin endpoint's address (a loopback host:port); by
+	// default the admin endpoint is off.
+	Admin string
 }
 
 // caddyServer is a running in-process Caddy.
@@ -124,8 +127,8 @@ func loadCaddy(t testing.TB, cfg caddyConfig, port int) (*caddyServer, error) {
 	return &caddyServer{HTTP: "http://" + base, WS: "ws://" + base, Port: port, t: t}, nil
 }
 
-// caddyfileFor renders the whole Caddyfile: quiet global options (no admin endpoint, no
-// autosave, no HTTPS, storage in a temp dir) and the site block.
+// caddyfileFor renders the whole Caddyfile: quiet global options (no admin endpoint
+// unless cfg.Admin, no autosave, no HTTPS, storage in a temp dir) and the site block.
 func caddyfileFor(t testing.TB, cfg caddyConfig, port int) string {
 	t.Helper()
 
@@ -142,7 +145,12 @@ func caddyfileFor(t testing.TB, cfg caddyConfig, port int) string {
 	}
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "{\n\tadmin off\n\tpersist_config off\n\tauto_https off\n")
+	admin := "off"
+	if cfg.Admin != "" {
+		admin = cfg.Admin
+	}
+
+	fmt.Fprintf(&b, "{\n\tadmin %s\n\tpersist_config off\n\tauto_https off\n", admin)
 	fmt.Fprintf(&b, "\tskip_install_trust\n\tgrace_period 2s\n")
 	fmt.Fprintf(&b, "\tstorage file_system %s\n", t.TempDir())
 	fmt.Fprintf(&b, "\tlog {\n\t\toutput %s\n\t\tlevel %s\n\t}\n", output, level)
