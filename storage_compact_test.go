@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/caddy-pluv/caddy-pluv/internal/pluvtest"
 	"github.com/caddy-pluv/caddy-pluv/yjs"
 )
 
@@ -51,15 +52,13 @@ func roomFileAfter(t *testing.T, keepHistory bool, updates [][]byte) []byte {
 	return at.data
 }
 
-// textOf returns the root text "text" of a state read by a store with default options.
+// textOf returns the root text "text" of a state.
 func textOf(t *testing.T, state []byte) string {
 	t.Helper()
-	st := yjs.NewStore(yjs.Options{})
-	if _, err := st.Apply(state); err != nil {
+	s, err := pluvtest.StateText(state, "text")
+	if err != nil {
 		t.Fatal(err)
 	}
-	v, _ := st.RootJSON("text", yjs.RootText)
-	s, _ := v.(string)
 	return s
 }
 

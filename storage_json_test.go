@@ -146,3 +146,32 @@ func TestStorageJSONWhileEditing(t *testing.T) {
 	}
 	t.Logf("%d views taken while typing", len(views))
 }
+
+// droppedStore is a store whose document model was dropped.
+type droppedStore struct{ docStore }
+
+func (droppedStore) ModelErr() error { return errors.New("model dropped for the test") }
+
+// TestStorageJSONModelDropped: when a room's store drops its model, the room has no
+// JSON view (the reason is given) and the drop is logged once, however many updates
+// follow.
+func TestStorageJSONModelDropped(t *testing.T) {
+	srv, logs := storageServer(t, Config{}, newDiskWriter())
+	srv.newStore = func(cfg *settings) docStore { return droppedStore{newDocStore(cfg)} }
+	_, base := startServerFor(t, srv)
+	a := dial(t, base, "r", "")
+	a.join(nil, textInsert(1, 0, "a"))
+	a.send(msgUpdateStorage, map[string]any{"update": b64std(textInsert(2, 0, "b"))})
+	marker(t, a)
+	rm, err := srv.GetRoom("r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = rm.StorageJSON()
+	if !errors.Is(err, errNoModel) || !strings.Contains(err.Error(), "for the test") {
+		t.Fatalf("error %v, want %v with the reason", err, errNoModel)
+	}
+	if n := logs.FilterMessageSnippet("room document model dropped").Len(); n != 1 {
+		t.Fatalf("logged %d times, want once", n)
+	}
+}

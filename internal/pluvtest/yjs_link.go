@@ -18,3 +18,17 @@ func validUpdate(b []byte) error {
 
 	return nil
 }
+
+// StateText returns the root text called root of a Yjs v1 state, as a Y.Text of that
+// name reads it ("" when the state lacks it).
+func StateText(state []byte, root string) (string, error) {
+	s := yjs.NewStore(yjs.Options{})
+	if _, err := s.Apply(state); err != nil {
+		return "", fmt.Errorf("yjs: %w", err)
+	}
+
+	v, _ := s.RootJSON(root, yjs.RootText)
+	text, _ := v.(string)
+
+	return text, nil
+}
