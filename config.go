@@ -106,7 +106,9 @@ type Config struct {
 	// MaxBytesInFlight is the instance-wide budget of frame bytes: frames being read and
 	// processed, and frames queued to sessions. A reader waits for budget (the client's
 	// TCP window fills); one that waits longer than write_timeout is closed with 1013.
-	// A session with a backlog whose next frame does not fit is closed with 1013.
+	// A frame queued behind frames its session's writer has not picked up yet counts
+	// against it (so each session's batch in the writer does not); a session whose
+	// next such frame does not fit is closed with 1013.
 	// Default 1073741824 (1 GiB); it must hold two frames of the read limit.
 	MaxBytesInFlight int64 `json:"max_bytes_in_flight,omitempty"`
 	// MaxSessionsPerRoom caps the sessions of one room; the session past it gets

@@ -27,8 +27,9 @@ type docStore interface {
 	IsEmpty() bool
 	// Size returns the length of Encode's result.
 	Size() int
-	// ToJSON returns the document as a Y.Doc's toJSON gives it, roots read as hinted.
-	ToJSON(hints map[string]yjs.RootKind) map[string]any
+	// ToJSON returns the document as a Y.Doc's toJSON gives it, roots read as hinted,
+	// or an error when its types nest too deeply to read.
+	ToJSON(hints map[string]yjs.RootKind) (map[string]any, error)
 	// ModelErr says why the document model was dropped (nil while it is kept): the
 	// store still merges and relays updates but no longer collects or reads them.
 	ModelErr() error

@@ -56,6 +56,7 @@ type session struct {
 	budgetWait  time.Duration
 	limiter     *rateLimiter // read pump only; nil: unlimited
 	queuedBytes atomic.Int64 // bytes of the frames in queue (and the one being written)
+	untaken     atomic.Int64 // bytes of the frames the write pump has not taken yet
 
 	closeOnce   sync.Once
 	closeCode   int // written before done is closed; 0 sends no close frame

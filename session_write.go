@@ -31,12 +31,17 @@ func (s *session) enqueue(b []byte) {
 	}
 	size := int64(len(b))
 	backlog := s.queuedBytes.Load()
+	if backlog > 0 && backlog+size > s.maxQueued {
+		s.overflow("send_queue_bytes")
+		return
+	}
+	// A frame behind others the write pump has not taken yet counts against the
+	// budget; one it can take at once does not. (Counting the batch being written
+	// would charge a session that keeps up, in the moment between its client reading
+	// a frame and the pump noting it written, and with the budget spent by a slow
+	// session that would close it too.)
 	var taken int64
-	if backlog > 0 {
-		if backlog+size > s.maxQueued {
-			s.overflow("send_queue_bytes")
-			return
-		}
+	if s.untaken.Load() > 0 {
 		if !s.budget.tryTake(size) {
 			s.overflow("max_bytes_in_flight")
 			return
@@ -51,6 +56,7 @@ func (s *session) enqueue(b []byte) {
 		return
 	}
 	s.queuedBytes.Add(size)
+	s.untaken.Add(size)
 	s.q = append(s.q, queued{b: b, n: taken})
 	first := len(s.q) == 1
 	s.qMu.Unlock()
@@ -69,6 +75,11 @@ func (s *session) take() []queued {
 	defer s.qMu.Unlock()
 	batch := s.q
 	s.q, s.spare = s.spare, nil
+	var size int64
+	for _, q := range batch {
+		size += int64(len(q.b))
+	}
+	s.untaken.Add(-size)
 	return batch
 }
 

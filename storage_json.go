@@ -68,7 +68,11 @@ func (rm *Room) StorageJSON() (map[string]any, error) {
 	if err := rm.store.ModelErr(); err != nil {
 		return nil, fmt.Errorf("reading storage: %w: %w", errNoModel, err)
 	}
-	return rm.store.ToJSON(hints), nil
+	v, err := rm.store.ToJSON(hints)
+	if err != nil {
+		return nil, fmt.Errorf("reading storage: %w", err)
+	}
+	return v, nil
 }
 
 // errNoModel is wrapped by [Room.StorageJSON] when the room's store dropped its model.

@@ -22,6 +22,10 @@ done
 go run github.com/caddyserver/xcaddy/cmd/xcaddy@v0.4.5 build v2.11.9 \
 	--with "github.com/caddy-pluv/caddy-pluv@v0.0.0-00010101000000-000000000000=$(pwd)" "$@"
 
-"$output" list-modules | grep -q '^http.handlers.pluv$' ||
+# The list is read whole before grep looks at it: grep -q stops at the first match, and
+# under pipefail the list-modules it leaves writing into a closed pipe (SIGPIPE) would fail
+# the check about one run in ten.
+modules=$("$output" list-modules)
+grep -qx 'http.handlers.pluv' <<<"$modules" ||
 	{ echo "xcaddy.sh: $output was built without the pluv module" >&2; exit 1; }
 echo "xcaddy.sh: built $output ($("$output" version))"

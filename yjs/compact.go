@@ -1,7 +1,9 @@
 package yjs
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -46,8 +48,8 @@ func (s *Store) updateModel(d *deltaBuilder) {
 			s.deleteIntegrated(cd.Client, r.Clock, r.End())
 		}
 	}
-	for _, g := range m.finish() {
-		s.compact(g)
+	if gs := m.finish(); len(gs) > 0 {
+		s.compactAll(gs)
 	}
 }
 
@@ -76,55 +78,148 @@ func (s *Store) deleteIntegrated(client, from, to uint64) {
 	}
 }
 
-// compact rewrites the integrated blocks of one client over a range garbage collection
-// changed: the part in the range becomes deleted content, or a GC range, and merges
-// with its neighbours where yjs would merge.
-func (s *Store) compact(g compaction) {
-	c := s.lookup(g.client)
-	s.removeShare(c)
-	end := g.clock + g.length
-	i := sort.Search(len(c.ints), func(k int) bool { return c.ints[k].end() > g.clock })
-	for i < len(c.ints) && c.ints[i].clock < end {
-		b := c.ints[i]
-		st, err := decodeBlock(c.id, &b)
-		if err != nil || st.Ref() == RefGC || (!g.gc && st.Ref() == RefDeleted) {
-			i++
-			continue
-		}
-		lo, hi := max(g.clock, b.clock), min(end, b.end())
-		parts := make([]block, 0, 3)
-		if lo > b.clock {
-			parts = append(parts, encodeBlock(truncateStruct(st, lo-b.clock)))
-		}
-		mid := clipStruct(st, lo, hi)
+// compactAll rewrites the integrated blocks over the ranges garbage collection
+// changed: the deleted ones first, then the GC ones (which win where both apply).
+func (s *Store) compactAll(gs []compaction) {
+	var deleted, gcs []compaction
+	for _, g := range gs {
 		if g.gc {
-			mid = Struct{ID: mid.ID, Length: mid.Length, Info: RefGC}
+			gcs = append(gcs, g)
 		} else {
-			mid.Info = mid.Info&^infoRefMask | RefDeleted
-			mid.Content = DeletedContent(mid.Length)
-		}
-		parts = append(parts, encodeBlock(mid))
-		if hi < b.end() {
-			parts = append(parts, encodeBlock(sliceStruct(st, hi-b.clock)))
-		}
-		c.encBytes -= len(b.enc)
-		for k := range parts {
-			c.encBytes += len(parts[k].enc)
-		}
-		c.ints = append(c.ints[:i], append(parts, c.ints[i+1:]...)...)
-		at := i
-		if lo > b.clock {
-			at++
-		}
-		i = at + 1
-		if i < len(c.ints) && s.mergeInts(c, at) {
-			i--
-		}
-		if at > 0 && s.mergeInts(c, at-1) {
-			i--
+			deleted = append(deleted, g)
 		}
 	}
+	for _, set := range [][]compaction{deleted, gcs} {
+		set = joinRanges(set)
+		for i := 0; i < len(set); {
+			j := i + 1
+			for j < len(set) && set[j].client == set[i].client {
+				j++
+			}
+			s.compactClient(s.lookup(set[i].client), set[i:j])
+			i = j
+		}
+	}
+}
+
+// joinRanges sorts ranges of one kind by client and clock and joins those that overlap
+// or touch.
+func joinRanges(gs []compaction) []compaction {
+	slices.SortFunc(gs, func(a, b compaction) int {
+		if c := cmp.Compare(a.client, b.client); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.clock, b.clock)
+	})
+	out := gs[:0]
+	for _, g := range gs {
+		if n := len(out); n > 0 && out[n-1].client == g.client &&
+			g.clock <= out[n-1].clock+out[n-1].length {
+			last := &out[n-1]
+			last.length = max(last.clock+last.length, g.clock+g.length) - last.clock
+			continue
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// compactClient rewrites one client's integrated blocks over gs (one kind, sorted,
+// disjoint) in one pass over the blocks they touch and their two neighbours: the parts
+// in a range become deleted content, or GC ranges, and neighbours merge where yjs would
+// merge them. The blocks after the window move once.
+func (s *Store) compactClient(c *client, gs []compaction) {
+	gc := gs[0].gc
+	end := gs[len(gs)-1].clock + gs[len(gs)-1].length
+	from := sort.Search(len(c.ints), func(k int) bool { return c.ints[k].end() > gs[0].clock })
+	to := sort.Search(len(c.ints), func(k int) bool { return c.ints[k].clock >= end })
+	from, to = max(from-1, 0), min(to+1, len(c.ints)) // the neighbours may merge
+	s.removeShare(c)
+	out := make([]block, 0, to-from+2*len(gs))
+	g := 0
+	for k := from; k < to; k++ {
+		b := c.ints[k]
+		for g < len(gs) && gs[g].clock+gs[g].length <= b.clock {
+			g++
+		}
+		if g == len(gs) || gs[g].clock >= b.end() || !converts(b, gc) {
+			out = append(out, b)
+			continue
+		}
+		rest, err := decodeBlock(c.id, &b)
+		if err != nil {
+			out = append(out, b)
+			continue
+		}
+		// Cut pieces off the front, so that a long text is scanned once.
+		cut := func(at uint64) Struct {
+			piece := truncateStruct(rest, at-rest.ID.Clock)
+			rest = sliceStruct(rest, at-rest.ID.Clock)
+			return piece
+		}
+		for ; g < len(gs) && gs[g].clock < b.end(); g++ {
+			lo, hi := max(gs[g].clock, b.clock), min(gs[g].clock+gs[g].length, b.end())
+			if lo > rest.ID.Clock {
+				out = append(out, encodeBlock(cut(lo)))
+			}
+			if hi == b.end() { // the range may go on into the next block
+				out = append(out, encodeBlock(collected(rest, gc)))
+				rest.Length = 0
+				break
+			}
+			out = append(out, encodeBlock(collected(cut(hi), gc)))
+		}
+		if rest.Length > 0 {
+			out = append(out, encodeBlock(rest))
+		}
+	}
+	out = s.mergeRun(c, out)
+	for k := from; k < to; k++ {
+		c.encBytes -= len(c.ints[k].enc)
+	}
+	for k := range out {
+		c.encBytes += len(out[k].enc)
+	}
+	c.ints = slices.Replace(c.ints, from, to, out...)
 	s.addShare(c)
+}
+
+// converts reports whether garbage collection changes block b: a GC range never
+// changes, and deleted content only becomes a GC range.
+func converts(b block, gc bool) bool {
+	h := parseHead(b.enc)
+	return h.ref() != RefGC && (gc || h.ref() != RefDeleted)
+}
+
+// collected is what garbage collection makes of a struct: a GC range, or an item whose
+// content is only its length.
+func collected(st Struct, gc bool) Struct {
+	if gc {
+		return Struct{ID: st.ID, Length: st.Length, Info: RefGC}
+	}
+	st.Info = st.Info&^infoRefMask | RefDeleted
+	st.Content = DeletedContent(st.Length)
+	return st
+}
+
+// mergeRun merges consecutive blocks of a client's run where yjs would merge their
+// structs, in place.
+func (s *Store) mergeRun(c *client, run []block) []block {
+	w := 0
+	for _, b := range run {
+		if w > 0 {
+			a := &run[w-1]
+			h := parseHead(a.enc)
+			if sb, err := decodeBlock(c.id, &b); err == nil && mergeable(&h, c.id, a.end(), &sb) {
+				a.enc, a.length = joined(a, &h, &sb), a.length+b.length
+				continue
+			}
+		}
+		run[w] = b
+		w++
+	}
+	clear(run[w:])
+	return run[:w]
 }
 
 // encodeBlock makes a block of a struct.

@@ -1,6 +1,7 @@
 package yjs
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -32,12 +33,12 @@ func TestCompactTypedThenDeleted(t *testing.T) {
 	hint := map[string]RootKind{"t": RootText}
 	want := text[:10] + text[990:]
 	for name, s := range map[string]*Store{"gc": gc, "kept": kept} {
-		if got := s.ToJSON(hint)["t"]; got != want {
+		if got := docJSON(s, hint)["t"]; got != want {
 			t.Fatalf("%s: text %q, want %q", name, got, want)
 		}
 		back := NewStore(Options{})
 		mustApply(t, back, s.Encode())
-		if got := back.ToJSON(hint)["t"]; got != want {
+		if got := docJSON(back, hint)["t"]; got != want {
 			t.Fatalf("%s: read back %q, want %q", name, got, want)
 		}
 	}
@@ -75,7 +76,7 @@ func TestCompactDeletedTypeChildren(t *testing.T) {
 		items = append(items, st)
 	}
 	mustApply(t, s, upd(runs(run(append([]Struct{arr}, items...)...))))
-	if got := s.ToJSON(nil)["a"]; len(got.([]any)) != 1 {
+	if got := docJSON(s, nil)["a"]; len(got.([]any)) != 1 {
 		t.Fatalf("before: %v", got)
 	}
 	mustApply(t, s, upd(nil, dels(1, Range{0, 1})))
@@ -87,7 +88,7 @@ func TestCompactDeletedTypeChildren(t *testing.T) {
 	if len(sts) != 2 || sts[0].Ref() != RefDeleted || sts[1].Ref() != RefGC || sts[1].Length != 5 {
 		t.Fatalf("collected: %+v", sts)
 	}
-	if got := s.ToJSON(nil)["a"]; len(got.([]any)) != 0 {
+	if got := docJSON(s, nil)["a"]; len(got.([]any)) != 0 {
 		t.Fatalf("after: %v", got)
 	}
 }
@@ -113,7 +114,7 @@ func TestModelDroppedOnConcurrentFlood(t *testing.T) {
 	if s.ModelErr() == nil {
 		t.Fatal("the model was kept")
 	}
-	if len(s.ToJSON(nil)) != 0 {
+	if len(docJSON(s, nil)) != 0 {
 		t.Fatal("a dropped model still gives JSON")
 	}
 	mustApply(t, s, upd(runs(run(textAt(90000, 0, nil, "y")))))
@@ -125,8 +126,50 @@ func TestModelDroppedOnConcurrentFlood(t *testing.T) {
 	if small.ModelErr() != nil {
 		t.Fatalf("200 concurrent inserts dropped the model: %v", small.ModelErr())
 	}
-	got := small.ToJSON(nil)["t"].(string)
+	got := docJSON(small, nil)["t"].(string)
 	if strings.Count(got, "x") != 200 || !strings.HasPrefix(got, "A") || len(got) != 202 {
 		t.Fatalf("text %q", got)
+	}
+}
+
+// nested is one update of n arrays, each inside the one before, the first a root entry.
+func nested(n int) []byte {
+	var sts []Struct
+	for i := range n {
+		st := Struct{ID: ID{1, uint64(i)}, Length: 1, Info: RefType,
+			Content: TypeContent(TypeArray, "")}
+		if i == 0 {
+			st.ParentIsName, st.ParentName = true, "a"
+		} else {
+			st.ParentID = ID{1, uint64(i - 1)}
+		}
+		sts = append(sts, st)
+	}
+	return upd(runs(run(sts...)))
+}
+
+// TestJSONDepth: ToJSON reads types nested MaxJSONDepth deep and refuses deeper ones
+// with ErrTooDeep instead of recursing until the stack runs out; deleting the outer one
+// of 50,000 nested types collects them all in one pass.
+func TestJSONDepth(t *testing.T) {
+	ok := NewStore(Options{})
+	mustApply(t, ok, nested(MaxJSONDepth))
+	if _, err := ok.ToJSON(nil); err != nil {
+		t.Fatalf("%d deep: %v", MaxJSONDepth, err)
+	}
+	deep := NewStore(Options{})
+	mustApply(t, deep, nested(50000))
+	if _, err := deep.ToJSON(nil); !errors.Is(err, ErrTooDeep) {
+		t.Fatalf("50,000 deep: %v, want ErrTooDeep", err)
+	}
+	if _, err := deep.RootJSON("a", RootArray); !errors.Is(err, ErrTooDeep) {
+		t.Fatalf("RootJSON 50,000 deep: %v, want ErrTooDeep", err)
+	}
+	mustApply(t, deep, upd(nil, dels(1, Range{0, 1})))
+	if v, err := deep.ToJSON(nil); err != nil || len(v["a"].([]any)) != 0 {
+		t.Fatalf("after deleting the outer type: %v, %v", v, err)
+	}
+	if deep.Size() > 40 {
+		t.Fatalf("50,000 collected types take %d bytes", deep.Size())
 	}
 }

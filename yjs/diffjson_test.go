@@ -26,8 +26,8 @@ type jsonAnswer struct {
 
 func storeJSON(s *Store) jsonAnswer {
 	return jsonAnswer{
-		Hinted:   normalJSON(s.ToJSON(traceHints)),
-		Inferred: normalJSON(s.ToJSON(nil)),
+		Hinted:   normalJSON(docJSON(s, traceHints)),
+		Inferred: normalJSON(docJSON(s, nil)),
 	}
 }
 
@@ -83,7 +83,7 @@ func canonJSON(v any) []byte {
 // storesAgree reports where two stores' ToJSON differ, with the given hints; nil if
 // nowhere.
 func storesAgree(got, want *Store, hints map[string]RootKind) error {
-	return jsonAgree(got.ToJSON(hints), want.ToJSON(hints), hints)
+	return jsonAgree(docJSON(got, hints), docJSON(want, hints), hints)
 }
 
 func jsonAgree(got, want map[string]any, hints map[string]RootKind) error {

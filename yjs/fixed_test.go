@@ -107,7 +107,7 @@ func replayFixed(fc *fixedCase, opts Options) (map[string]any, error) {
 			return nil, fmt.Errorf("step %d: %w", i, err)
 		}
 		encodes = append(encodes, enc.EncodeToString(s.Encode()))
-		jsons = append(jsons, normalJSON(s.ToJSON(hints)))
+		jsons = append(jsons, normalJSON(docJSON(s, hints)))
 		if delta == nil {
 			deltas = append(deltas, nil)
 			continue

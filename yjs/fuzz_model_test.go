@@ -2,6 +2,7 @@ package yjs
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 )
 
@@ -62,9 +63,9 @@ func modelDropped(t *testing.T, s *Store) bool {
 	if s.ModelErr() == nil {
 		return false
 	}
-	if len(s.ToJSON(nil)) != 0 {
+	if len(docJSON(s, nil)) != 0 {
 		t.Fatalf("the model was dropped (%v) but ToJSON gives %s",
-			s.ModelErr(), canonJSON(s.ToJSON(nil)))
+			s.ModelErr(), canonJSON(docJSON(s, nil)))
 	}
 	return true
 }
@@ -74,20 +75,20 @@ func modelDropped(t *testing.T, s *Store) bool {
 // survives Encode() into a fresh store.
 func checkModel(t *testing.T, s *Store, hints map[string]RootKind) {
 	t.Helper()
-	roots := s.ToJSON(nil)
+	roots := docJSON(s, nil)
 	for _, h := range []map[string]RootKind{hints, nil} {
-		all := s.ToJSON(h)
+		all := docJSON(s, h)
 		for name := range roots {
-			got, ok := s.RootJSON(name, h[name])
-			if want := all[name]; !ok || !bytes.Equal(canonJSON(got), canonJSON(want)) {
+			got, err := s.RootJSON(name, h[name])
+			if want := all[name]; err != nil || !bytes.Equal(canonJSON(got), canonJSON(want)) {
 				t.Fatalf("RootJSON(%q, %v) = %s, %v; ToJSON(%v) gives %s",
-					name, h[name], canonJSON(got), ok, h, canonJSON(want))
+					name, h[name], canonJSON(got), err, h, canonJSON(want))
 			}
 		}
 	}
 	for name, kind := range hints {
 		if _, in := roots[name]; !in {
-			if _, ok := s.RootJSON(name, kind); ok {
+			if _, err := s.RootJSON(name, kind); !errors.Is(err, ErrNoRoot) {
 				t.Fatalf("RootJSON(%q) finds a root ToJSON(nil) leaves out", name)
 			}
 		}

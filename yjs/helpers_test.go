@@ -79,3 +79,13 @@ func (a storeState) equal(b storeState) bool {
 	return bytes.Equal(a.enc, b.enc) && bytes.Equal(a.sv, b.sv) && a.size == b.size &&
 		a.pending == b.pending && a.empty == b.empty
 }
+
+// docJSON is s.ToJSON(hints) for comparisons: an error comes back as the only entry,
+// under "$error", so that it differs from any document.
+func docJSON(s *Store, hints map[string]RootKind) map[string]any {
+	v, err := s.ToJSON(hints)
+	if err != nil {
+		return map[string]any{"$error": err.Error()}
+	}
+	return v
+}

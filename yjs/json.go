@@ -2,6 +2,8 @@ package yjs
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -33,46 +35,82 @@ const (
 // nil and []byte (a Uint8Array). As JSON.stringify does, an undefined map value leaves
 // its key out, an undefined array element and a number that is not finite become nil,
 // and a subdocument becomes an empty map. Texts and XML types give the strings yjs's
-// toString gives. A store made for merging only has no document and gives an empty map.
-func (s *Store) ToJSON(hints map[string]RootKind) map[string]any {
+// toString gives. A store made for merging only, or one whose model was dropped (see
+// ModelErr), has no document and gives an empty map. Shared types nested more than
+// MaxJSONDepth deep give ErrTooDeep.
+func (s *Store) ToJSON(hints map[string]RootKind) (map[string]any, error) {
 	out := make(map[string]any)
 	if s.m == nil {
-		return out
+		return out, nil
 	}
+	r := &jsonReader{}
 	for name, t := range s.m.roots {
-		out[name] = rootJSON(t, hints[name])
+		out[name] = r.rootJSON(t, hints[name])
 	}
 	for name, k := range hints {
 		if _, ok := out[name]; !ok && k != RootInfer {
-			out[name] = rootJSON(&ytype{ref: typeRoot}, k)
+			out[name] = r.rootJSON(&ytype{ref: typeRoot}, k)
 		}
 	}
-	return out
+	if r.err != nil {
+		return nil, r.err
+	}
+	return out, nil
 }
 
-// RootJSON returns one root of the document as ToJSON does; ok is false when the
+// RootJSON returns one root of the document as ToJSON does, or ErrNoRoot when the
 // document has no root of that name.
-func (s *Store) RootJSON(name string, hint RootKind) (v any, ok bool) {
+func (s *Store) RootJSON(name string, hint RootKind) (any, error) {
 	if s.m == nil || s.m.roots[name] == nil {
-		return nil, false
+		return nil, fmt.Errorf("reading root %q: %w", name, ErrNoRoot)
 	}
-	return rootJSON(s.m.roots[name], hint), true
+	r := &jsonReader{}
+	v := r.rootJSON(s.m.roots[name], hint)
+	return v, r.err
 }
+
+// MaxJSONDepth is how deeply ToJSON follows shared types nested in shared types. Reading
+// is recursive, and a document can nest types a million deep in a few megabytes.
+const MaxJSONDepth = 1000
+
+var (
+	// ErrNoRoot means the document has no root of the name asked for.
+	ErrNoRoot = errors.New("no such root")
+	// ErrTooDeep means shared types are nested more than MaxJSONDepth deep.
+	ErrTooDeep = fmt.Errorf("shared types nested more than %d deep", MaxJSONDepth)
+)
+
+// jsonReader reads the model as JSON, counting how deep it is in nested types.
+type jsonReader struct {
+	depth int
+	err   error
+}
+
+// enter goes one type deeper and reports whether that is allowed; leave comes back.
+func (r *jsonReader) enter() bool {
+	r.depth++
+	if r.depth > MaxJSONDepth && r.err == nil {
+		r.err = ErrTooDeep
+	}
+	return r.err == nil
+}
+
+func (r *jsonReader) leave() { r.depth-- }
 
 // rootJSON reads a root as the kind given, or the kind it looks like.
-func rootJSON(t *ytype, k RootKind) any {
+func (r *jsonReader) rootJSON(t *ytype, k RootKind) any {
 	if k == RootInfer {
 		k = inferKind(t)
 	}
 	switch k {
 	case RootMap:
-		return mapJSON(t)
+		return r.mapJSON(t)
 	case RootText:
 		return textString(t)
 	case RootXMLFragment:
-		return fragmentString(t)
+		return r.fragmentString(t)
 	}
-	return arrayJSON(t)
+	return r.arrayJSON(t)
 }
 
 // inferKind applies RootInfer's rules to a root.
@@ -107,14 +145,24 @@ func isUndefined(v any) bool {
 }
 
 // typeJSON is the toJSON of a nested shared type.
-func typeJSON(t *ytype) any {
+func (r *jsonReader) typeJSON(t *ytype) any {
+	defer r.leave()
+	if !r.enter() {
+		return nil
+	}
 	switch t.ref {
 	case TypeMap, TypeXMLHook:
-		return mapJSON(t)
-	case TypeText, TypeXMLText, TypeXMLElement, TypeXMLFragment:
-		return typeString(t)
+		return r.mapJSON(t)
+	case TypeText:
+		return textString(t)
+	case TypeXMLText:
+		return r.xmlTextString(t)
+	case TypeXMLFragment:
+		return r.fragmentString(t)
+	case TypeXMLElement:
+		return r.elementString(t)
 	}
-	return arrayJSON(t)
+	return r.arrayJSON(t)
 }
 
 // visible calls f with every undeleted item of t's list that takes room in it.
@@ -126,10 +174,10 @@ func visible(t *ytype, f func(*item)) {
 	}
 }
 
-func arrayJSON(t *ytype) any {
+func (r *jsonReader) arrayJSON(t *ytype) any {
 	out := make([]any, 0, t.length)
 	visible(t, func(it *item) {
-		for _, v := range values(it) {
+		for _, v := range r.values(it) {
 			if isUndefined(v) {
 				v = nil
 			}
@@ -139,13 +187,13 @@ func arrayJSON(t *ytype) any {
 	return out
 }
 
-func mapJSON(t *ytype) any {
+func (r *jsonReader) mapJSON(t *ytype) any {
 	out := make(map[string]any, len(t.keys))
 	for k, it := range t.keys {
 		if it.deleted() {
 			continue
 		}
-		if v := lastValue(it); !isUndefined(v) {
+		if v := r.lastValue(it); !isUndefined(v) {
 			out[k] = v
 		}
 	}
@@ -153,8 +201,8 @@ func mapJSON(t *ytype) any {
 }
 
 // lastValue is the value a map entry holds: the last element of its item.
-func lastValue(it *item) any {
-	vs := values(it)
+func (r *jsonReader) lastValue(it *item) any {
+	vs := r.values(it)
 	if len(vs) == 0 {
 		return undefined{}
 	}
@@ -162,7 +210,7 @@ func lastValue(it *item) any {
 }
 
 // values returns the elements of an item's content as toJSON sees them.
-func values(it *item) []any {
+func (r *jsonReader) values(it *item) []any {
 	switch it.ref {
 	case RefAny:
 		d := decoder{buf: it.data}
@@ -201,7 +249,7 @@ func values(it *item) []any {
 		if it.typ == nil {
 			return nil
 		}
-		return []any{typeJSON(it.typ)}
+		return []any{r.typeJSON(it.typ)}
 	case RefDoc:
 		return []any{map[string]any{}}
 	}
@@ -267,16 +315,20 @@ func anyJSON(a Any) any {
 
 // typeString is a shared type's toString: the text of a text, the markup of XML types,
 // and what JavaScript makes of any other object.
-func typeString(t *ytype) string {
+func (r *jsonReader) typeString(t *ytype) string {
+	defer r.leave()
+	if !r.enter() {
+		return ""
+	}
 	switch t.ref {
 	case TypeText:
 		return textString(t)
 	case TypeXMLText:
-		return xmlTextString(t)
+		return r.xmlTextString(t)
 	case TypeXMLFragment:
-		return fragmentString(t)
+		return r.fragmentString(t)
 	case TypeXMLElement:
-		return elementString(t)
+		return r.elementString(t)
 	}
 	return "[object Object]"
 }
@@ -293,10 +345,10 @@ func textString(t *ytype) string {
 }
 
 // fragmentString is an XML fragment's toString: its children's, joined.
-func fragmentString(t *ytype) string {
+func (r *jsonReader) fragmentString(t *ytype) string {
 	var b strings.Builder
 	visible(t, func(it *item) {
-		for _, v := range childValues(it) {
+		for _, v := range r.childValues(it) {
 			b.WriteString(v)
 		}
 	})
@@ -304,11 +356,11 @@ func fragmentString(t *ytype) string {
 }
 
 // childValues is what toString makes of each element of an XML type's child item.
-func childValues(it *item) []string {
+func (r *jsonReader) childValues(it *item) []string {
 	if it.ref == RefType && it.typ != nil {
-		return []string{typeString(it.typ)}
+		return []string{r.typeString(it.typ)}
 	}
-	vs := values(it)
+	vs := r.values(it)
 	out := make([]string, len(vs))
 	for i, v := range vs {
 		out[i] = jsString(v)
@@ -317,14 +369,14 @@ func childValues(it *item) []string {
 }
 
 // elementString is an XML element's toString: its attributes sorted by name.
-func elementString(t *ytype) string {
+func (r *jsonReader) elementString(t *ytype) string {
 	name := strings.ToLower(t.item.key)
 	keys := make([]string, 0, len(t.keys))
 	attrs := make(map[string]string, len(t.keys))
 	for k, it := range t.keys {
 		if !it.deleted() {
 			keys = append(keys, k)
-			attrs[k] = attrString(it)
+			attrs[k] = r.attrString(it)
 		}
 	}
 	sortUTF16(keys)
@@ -333,22 +385,22 @@ func elementString(t *ytype) string {
 	for _, k := range keys {
 		b.WriteString(" " + k + `="` + attrs[k] + `"`)
 	}
-	b.WriteString(">" + fragmentString(t) + "</" + name + ">")
+	b.WriteString(">" + r.fragmentString(t) + "</" + name + ">")
 	return b.String()
 }
 
 // attrString is an attribute value as JavaScript turns it into a string.
-func attrString(it *item) string {
+func (r *jsonReader) attrString(it *item) string {
 	if it.ref == RefType && it.typ != nil {
-		return typeString(it.typ)
+		return r.typeString(it.typ)
 	}
-	return jsString(lastValue(it))
+	return jsString(r.lastValue(it))
 }
 
 // xmlTextString is a Y.XmlText's toString: each run of its delta wrapped in one tag per
 // format attribute, nested in name order, each tag carrying the attribute's value's
 // properties (as JavaScript's for-in lists them) sorted by name.
-func xmlTextString(t *ytype) string {
+func (r *jsonReader) xmlTextString(t *ytype) string {
 	var b strings.Builder
 	attrs := map[string]any{}
 	var run strings.Builder
@@ -391,7 +443,7 @@ func xmlTextString(t *ytype) string {
 			run.Write(it.data)
 		case RefType, RefEmbed:
 			pack()
-			flush(childValues(it)[0])
+			flush(r.childValues(it)[0])
 		case RefFormat:
 			pack()
 			if v := parseJSON(it.text()); v == nil {

@@ -81,13 +81,13 @@ func checkModelCase(t *testing.T, c *modelCase) {
 		{"gc reversed", feed(Options{}, reversed)},
 		{"kept", feed(Options{KeepHistory: true}, updates)},
 	} {
-		sameDocJSON(t, run.name, run.s.ToJSON(hints), c.JSON)
+		sameDocJSON(t, run.name, docJSON(run.s, hints), c.JSON)
 		enc := run.s.Encode()
 		if err := verifyStore(run.s); err != nil {
 			t.Errorf("%s: %v", run.name, err)
 		}
 		again := feed(Options{}, [][]byte{enc})
-		sameDocJSON(t, run.name+" read back", again.ToJSON(hints), c.JSON)
+		sameDocJSON(t, run.name+" read back", docJSON(again, hints), c.JSON)
 		limit := c.GCSize * 105 / 100
 		if run.name == "kept" {
 			limit = c.KeptSize * 105 / 100

@@ -40,7 +40,7 @@ func TestTextIndexSplits(t *testing.T) {
 		want = append(want[:at], append([]uint16{'x'}, want[at:]...)...)
 		ids = append(ids[:at], append([]ID{{2, uint64(k)}}, ids[at:]...)...)
 	}
-	if got := s.ToJSON(nil)["t"]; got != string(utf16.Decode(want)) {
+	if got := docJSON(s, nil)["t"]; got != string(utf16.Decode(want)) {
 		t.Fatalf("text differs after indexed splits")
 	}
 	if len(s.m.index) == 0 {

@@ -1,6 +1,7 @@
 package pluvtest
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/caddy-pluv/caddy-pluv/yjs"
@@ -27,7 +28,10 @@ func StateText(state []byte, root string) (string, error) {
 		return "", fmt.Errorf("yjs: %w", err)
 	}
 
-	v, _ := s.RootJSON(root, yjs.RootText)
+	v, err := s.RootJSON(root, yjs.RootText)
+	if err != nil && !errors.Is(err, yjs.ErrNoRoot) {
+		return "", err
+	}
 	text, _ := v.(string)
 
 	return text, nil
