@@ -173,7 +173,7 @@ func (s *Store) compactClient(c *client, gs []compaction) {
 			out = append(out, encodeBlock(rest))
 		}
 	}
-	out = s.mergeRun(c, out)
+	out = mergeRun(c, out)
 	for k := from; k < to; k++ {
 		c.encBytes -= len(c.ints[k].enc)
 	}
@@ -204,16 +204,11 @@ func collected(st Struct, gc bool) Struct {
 
 // mergeRun merges consecutive blocks of a client's run where yjs would merge their
 // structs, in place.
-func (s *Store) mergeRun(c *client, run []block) []block {
+func mergeRun(c *client, run []block) []block {
 	w := 0
 	for _, b := range run {
-		if w > 0 {
-			a := &run[w-1]
-			h := parseHead(a.enc)
-			if sb, err := decodeBlock(c.id, &b); err == nil && mergeable(&h, c.id, a.end(), &sb) {
-				a.enc, a.length = joined(a, &h, &sb), a.length+b.length
-				continue
-			}
+		if w > 0 && join(c.id, &run[w-1], &b) {
+			continue
 		}
 		run[w] = b
 		w++
@@ -231,15 +226,29 @@ func encodeBlock(st Struct) block {
 // structs, and reports whether it did.
 func (s *Store) mergeInts(c *client, i int) bool {
 	a, b := &c.ints[i], &c.ints[i+1]
-	h := parseHead(a.enc)
-	sb, err := decodeBlock(c.id, b)
-	if err != nil || !mergeable(&h, c.id, a.end(), &sb) {
+	before := len(a.enc) + len(b.enc)
+	if !join(c.id, a, b) {
 		return false
 	}
-	enc := joined(a, &h, &sb)
-	c.encBytes += len(enc) - len(a.enc) - len(b.enc)
-	a.enc, a.length = enc, a.length+b.length
+	c.encBytes += len(a.enc) - before
 	c.ints = append(c.ints[:i+1], c.ints[i+2:]...)
+	return true
+}
+
+// join extends block a by block b, which follows it, where yjs would merge their
+// structs, and reports whether it did. b's content is read only when the heads allow it.
+func join(client uint64, a, b *block) bool {
+	h := parseHead(a.enc)
+	hb := parseHead(b.enc)
+	if !mergeable(&h, client, a.end(), &Struct{Info: hb.info, Origin: hb.origin,
+		RightOrigin: hb.right}) {
+		return false
+	}
+	sb, err := decodeBlock(client, b)
+	if err != nil {
+		return false
+	}
+	a.enc, a.length = joined(a, &h, &sb), a.length+b.length
 	return true
 }
 

@@ -62,11 +62,10 @@ func (m *model) collect(it *item, parentGone bool) {
 		switch {
 		case j.gone:
 			m.out = append(m.out, compaction{it.id.Client, it.id.Clock, it.length, true})
-			delete(m.index, it)
 			*it = item{id: it.id, length: it.length, ref: RefGC, merged: it.merged}
 			m.merges = append(m.merges, it)
 		case it.ref != RefDeleted:
-			delete(m.index, it)
+			it.idx = nil
 			m.out = append(m.out, compaction{it.id.Client, it.id.Clock, it.length, false})
 			it.ref, it.n, it.data, it.key, it.typ = RefDeleted, it.length, nil, "", nil
 			it.flags &^= fASCII
@@ -81,6 +80,11 @@ func (m *model) mergeAround(it *item) {
 	if it.merged {
 		return
 	}
+	// An item merges only with the same client's item next to it in both the client's
+	// clocks and its parent's list: without such a neighbour there is nothing to look up.
+	if !it.isGC() && !sameClientNext(it.left, it) && !sameClientNext(it, it.right) {
+		return
+	}
 	l := m.structs[it.id.Client]
 	p := l.find(it.id.Clock)
 	if n, ok := l.next(p); ok {
@@ -89,6 +93,11 @@ func (m *model) mergeAround(it *item) {
 	if b, ok := l.prev(p); ok {
 		m.tryMerge(l, b, p)
 	}
+}
+
+// sameClientNext reports whether b follows a in the same client's clocks.
+func sameClientNext(a, b *item) bool {
+	return a != nil && b != nil && a.id.Client == b.id.Client && a.end() == b.id.Clock
 }
 
 // tryMerge merges the struct at q into the one before it at p if yjs would
@@ -125,6 +134,5 @@ func (m *model) tryMerge(l *structList, p, q pos) {
 	}
 	b.merged = true
 	l.remove(q)
-	delete(m.index, a) // it covers a's old text only; made again when needed
-	delete(m.index, b)
+	a.idx, b.idx = nil, nil // a's covered its old text only; made again when needed
 }

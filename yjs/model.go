@@ -48,8 +48,9 @@ type item struct {
 	n           uint64
 	ref         uint8
 	flags       uint8
-	merged      bool   // merged into the struct before it: no longer in the model
-	stamp       uint64 // when resolve last saw it
+	merged      bool       // merged into the struct before it: no longer in the model
+	stamp       uint64     // when resolve last saw it
+	idx         *textIndex // of a long non-ASCII text (see textindex.go)
 }
 
 func (it *item) has(f uint8) bool { return it.flags&f != 0 }
@@ -103,14 +104,13 @@ type model struct {
 	deletes []compaction         // ranges deleted (gc unused), for garbage collection
 	merges  []*item              // items to try to merge with their left neighbour
 	out     []compaction         // what garbage collection changed
-	index   map[*item]*textIndex // of long non-ASCII texts (see textindex.go)
 	stamp   uint64               // last stamp given to an item seen by resolve
 	steps   int                  // items resolve may still look at in this Apply (see stepBase)
 }
 
 func newModel(keepHistory bool) *model {
 	return &model{structs: make(map[uint64]*structList), roots: make(map[string]*ytype),
-		index: make(map[*item]*textIndex),
+
 		keep:  keepHistory}
 }
 
@@ -270,7 +270,13 @@ func (m *model) integrate(st *Struct) {
 		it.left = m.cleanEnd(it.origin)
 	}
 	if it.has(fRight) {
-		it.right = m.cleanStart(it.rightOrigin)
+		// Typed between two units that were neighbours, the right origin starts the
+		// struct after the left one, split there just now: no need to look it up.
+		if l := it.left; l != nil && l.right != nil && l.right.id == it.rightOrigin {
+			it.right = l.right
+		} else {
+			it.right = m.cleanStart(it.rightOrigin)
+		}
 	}
 	switch {
 	case it.left != nil && it.left.isGC(), it.right != nil && it.right.isGC():
@@ -309,6 +315,8 @@ func (m *model) integrate(st *Struct) {
 	}
 	m.addStruct(it)
 	switch it.ref {
+	case RefString:
+		m.indexText(it)
 	case RefType:
 		it.typ = &ytype{item: it, ref: it.n}
 	case RefDeleted:
@@ -350,7 +358,7 @@ func (m *model) extend(st *Struct) bool {
 		if !isASCII(st.Content.data) {
 			last.flags &^= fASCII
 		}
-		delete(m.index, last)
+		last.idx = nil
 	default:
 		last.n += st.Content.n
 	}

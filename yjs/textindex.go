@@ -1,6 +1,9 @@
 package yjs
 
-import "unicode/utf8"
+import (
+	"math"
+	"unicode/utf8"
+)
 
 // Splitting a text item at a UTF-16 offset needs the byte offset of that unit in its
 // UTF-8 text. ASCII text has them equal; other text is scanned, which for a long item
@@ -9,14 +12,14 @@ import "unicode/utf8"
 // units, made once and shared by the parts the item is split into.
 
 const (
-	indexStep = 512  // UTF-16 units between two marks
-	indexMin  = 2048 // bytes of text below which an item is scanned, not indexed
+	indexStep = 32  // UTF-16 units between two marks
+	indexMin  = 256 // bytes of text below which an item is scanned, not indexed
 )
 
-// mark is a rune boundary of an indexed text: its offset in UTF-16 units and in bytes.
+// mark is a rune boundary of an indexed text: its offset in UTF-16 units and in bytes
+// (a text item is far shorter than 4 GiB: the store's cap and lib0 bound it).
 type mark struct {
-	unit uint64
-	byte int
+	unit, byte uint32
 }
 
 // textIndex locates units in an item's text. The marks are offsets in the text the
@@ -27,15 +30,23 @@ type textIndex struct {
 	from  mark // where the item's text starts in the indexed one
 }
 
+// markAt is the place after units UTF-16 units and bytes bytes.
+func markAt(units uint64, bytes int) mark { return mark{uint32(units), uint32(bytes)} }
+
 // newTextIndex indexes s.
 func newTextIndex(s []byte) *textIndex {
 	x := &textIndex{marks: make([]mark, 0, len(s)/indexStep+1)}
 	var units uint64
 	next := uint64(0)
 	for i := 0; i < len(s); {
-		if units >= next {
-			x.marks = append(x.marks, mark{units, i})
-			next = units + indexStep
+		if units >= next { // mark k is at unit k*indexStep, or one past it after a pair
+			x.marks = append(x.marks, markAt(units, i))
+			next += indexStep
+		}
+		if s[i] < utf8.RuneSelf {
+			i++
+			units++
+			continue
 		}
 		r, w := utf8.DecodeRune(s[i:])
 		i += w
@@ -55,26 +66,26 @@ func unitsOf(r rune) uint64 {
 // units, or false when that boundary falls inside a surrogate pair.
 func (m *model) byteOffset(it *item, units uint64) (int, bool) {
 	from := mark{}
-	if x := m.index[it]; x != nil {
-		target := x.from.unit + units
-		lo, hi := 0, len(x.marks)-1
-		for lo < hi { // the last mark at or before target
-			mid := int(uint(lo+hi+1) >> 1)
-			if x.marks[mid].unit <= target {
-				lo = mid
-			} else {
-				hi = mid - 1
-			}
+	if x := it.idx; x != nil {
+		target := x.from.unit + uint32(units)
+		k := min(int(target/indexStep), len(x.marks)-1)
+		if k > 0 && x.marks[k].unit > target {
+			k--
 		}
-		if mk := x.marks[lo]; mk.unit > x.from.unit {
+		if mk := x.marks[k]; mk.unit > x.from.unit && mk.unit <= target {
 			from = mark{mk.unit - x.from.unit, mk.byte - x.from.byte}
 		}
 	}
 	s := it.data
-	u := from.unit
-	for i := from.byte; i < len(s); {
+	u := uint64(from.unit)
+	for i := int(from.byte); i < len(s); {
 		if u == units {
 			return i, true
+		}
+		if s[i] < utf8.RuneSelf {
+			i++
+			u++
+			continue
 		}
 		r, w := utf8.DecodeRune(s[i:])
 		if u += unitsOf(r); u > units {
@@ -85,6 +96,18 @@ func (m *model) byteOffset(it *item, units uint64) (int, bool) {
 	return len(s), u == units
 }
 
+// indexable reports whether a text is long enough to index and short enough for
+// 32-bit marks.
+func indexable(s []byte) bool { return len(s) >= indexMin && len(s) <= math.MaxUint32 }
+
+// indexText indexes a new text item that is long and not ASCII, as it arrives, so that
+// no keystroke typed into it later pays for reading it whole.
+func (m *model) indexText(it *item) {
+	if !it.has(fASCII) && indexable(it.data) {
+		it.idx = newTextIndex(it.data)
+	}
+}
+
 // splitText divides a text item's bytes after diff units; the right part's index, if
 // the left one has one, is the same marks from where it starts. A split inside a
 // surrogate pair replaces both halves with U+FFFD, as yjs does.
@@ -93,21 +116,21 @@ func (m *model) splitText(l, r *item, diff uint64) {
 		l.data, r.data = l.data[:diff:diff], l.data[diff:]
 		return
 	}
-	x := m.index[l]
-	if x == nil && len(l.data) >= indexMin {
+	x := l.idx
+	if x == nil && indexable(l.data) {
 		x = newTextIndex(l.data)
-		m.index[l] = x
+		l.idx = x
 	}
 	at, ok := m.byteOffset(l, diff)
 	if !ok {
 		a, b := splitUTF16(l.text(), diff)
 		l.data, r.data = bytesOf(a), bytesOf(b)
-		delete(m.index, l)
+		l.idx = nil
 		return
 	}
 	l.data, r.data = l.data[:at:at], l.data[at:]
-	if x != nil && len(r.data) >= indexMin {
-		m.index[r] = &textIndex{marks: x.marks,
-			from: mark{x.from.unit + diff, x.from.byte + at}}
+	if x != nil && len(r.data) > 0 {
+		r.idx = &textIndex{marks: x.marks,
+			from: mark{x.from.unit + uint32(diff), x.from.byte + uint32(at)}}
 	}
 }
