@@ -101,17 +101,17 @@ type model struct {
 	keep    bool // keep history: no garbage collection
 
 	// The Apply in progress.
-	deletes []compaction         // ranges deleted (gc unused), for garbage collection
-	merges  []*item              // items to try to merge with their left neighbour
-	out     []compaction         // what garbage collection changed
-	stamp   uint64               // last stamp given to an item seen by resolve
-	steps   int                  // items resolve may still look at in this Apply (see stepBase)
+	deletes []compaction // ranges deleted (gc unused), for garbage collection
+	merges  []*item      // items to try to merge with their left neighbour
+	out     []compaction // what garbage collection changed
+	stamp   uint64       // last stamp given to an item seen by resolve
+	steps   int          // items resolve may still look at in this Apply (see stepBase)
 }
 
 func newModel(keepHistory bool) *model {
 	return &model{structs: make(map[uint64]*structList), roots: make(map[string]*ytype),
 
-		keep:  keepHistory}
+		keep: keepHistory}
 }
 
 // root returns the root type of that name, creating it as a Y.Doc does when it decodes
