@@ -44,7 +44,7 @@
 //     Encode writes the compacted document, which a Y.Doc reads as the same document.
 //     [Options.KeepHistory] turns it off.
 //   - The model costs time per struct integrated, not per document: finding a struct
-//     by ID looks in chunks of 128 per client, a split moves one chunk, and a long
+//     by ID looks in chunks of 64 per client, a split moves one chunk, and a long
 //     non-ASCII text keeps an index of UTF-16 offsets. Ordering concurrent inserts
 //     walks past the earlier inserts at the same place, as in yjs; an Apply may spend
 //     a bounded number of such steps, and past them the model is dropped (see

@@ -8,7 +8,7 @@ type structList struct {
 }
 
 // listChunk is the most structs one chunk holds; a fuller chunk is cut in two.
-const listChunk = 128
+const listChunk = 64
 
 // pos is a struct's place in a structList: chunk and index in it.
 type pos struct{ k, i int }
