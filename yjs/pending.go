@@ -110,9 +110,12 @@ func (s *Store) advance(c *client, state uint64) {
 }
 
 // popFront drops the first pending block without moving the others.
+// The last one leaves the array in place, empty, for the client's next new block: a
+// rollback of this Apply still finds the block in it (nothing is inserted after drain),
+// and commit clears it.
 func popFront(pend []block) []block {
 	if len(pend) == 1 {
-		return nil
+		return pend[:0]
 	}
 	return pend[1:]
 }

@@ -121,6 +121,11 @@ func (s *Store) commit(u *Update) {
 	if !s.hasRoot {
 		s.hasRoot = hasRootItem(u)
 	}
+	for i := range s.txn.snaps { // see popFront: the block left behind is not needed now
+		if c := s.txn.snaps[i].c; len(c.pend) == 0 && cap(c.pend) > 0 {
+			clear(c.pend[:1])
+		}
+	}
 	s.txn.reset()
 }
 
