@@ -150,17 +150,11 @@ func (r *jsonReader) typeJSON(t *ytype) any {
 	if !r.enter() {
 		return nil
 	}
-	switch t.ref {
-	case TypeMap, TypeXMLHook:
+	if t.ref == TypeMap || t.ref == TypeXMLHook {
 		return r.mapJSON(t)
-	case TypeText:
-		return textString(t)
-	case TypeXMLText:
-		return r.xmlTextString(t)
-	case TypeXMLFragment:
-		return r.fragmentString(t)
-	case TypeXMLElement:
-		return r.elementString(t)
+	}
+	if s, ok := r.markup(t); ok {
+		return s
 	}
 	return r.arrayJSON(t)
 }
@@ -320,17 +314,26 @@ func (r *jsonReader) typeString(t *ytype) string {
 	if !r.enter() {
 		return ""
 	}
-	switch t.ref {
-	case TypeText:
-		return textString(t)
-	case TypeXMLText:
-		return r.xmlTextString(t)
-	case TypeXMLFragment:
-		return r.fragmentString(t)
-	case TypeXMLElement:
-		return r.elementString(t)
+	if s, ok := r.markup(t); ok {
+		return s
 	}
 	return "[object Object]"
+}
+
+// markup is the toString of a text or an XML type (their toJSON too); ok is false for
+// the other types.
+func (r *jsonReader) markup(t *ytype) (s string, ok bool) {
+	switch t.ref {
+	case TypeText:
+		return textString(t), true
+	case TypeXMLText:
+		return r.xmlTextString(t), true
+	case TypeXMLFragment:
+		return r.fragmentString(t), true
+	case TypeXMLElement:
+		return r.elementString(t), true
+	}
+	return "", false
 }
 
 // textString is the text of a Y.Text: its strings, without formats or embeds.
