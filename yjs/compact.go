@@ -25,14 +25,11 @@ func (s *Store) integrated(st *Struct) {
 func (s *Store) updateModel(d *deltaBuilder) {
 	m := s.m
 	ints := s.txn.ints
-	m.steps = stepBase + stepPerStruct*len(ints)
+	budget := stepBase + stepPerStruct*len(ints)
+	m.steps = budget
 	for i := range ints {
-		m.integrate(&ints[i])
-		if m.steps <= 0 {
-			s.m = nil
-			s.modelErr = fmt.Errorf("the document model was dropped: an update of %d "+
-				"structs took more than %d steps to order concurrent inserts",
-				len(ints), stepBase+stepPerStruct*len(ints))
+		if m.integrate(&ints[i]); m.steps <= 0 {
+			s.dropModel(len(ints), budget)
 			return
 		}
 	}
@@ -48,9 +45,21 @@ func (s *Store) updateModel(d *deltaBuilder) {
 			s.deleteIntegrated(cd.Client, r.Clock, r.End())
 		}
 	}
+	if m.steps <= 0 {
+		s.dropModel(len(ints), budget)
+		return
+	}
 	if gs := m.finish(); len(gs) > 0 {
 		s.compactAll(gs)
 	}
+}
+
+// dropModel gives up the document model after an Apply spent its steps (see stepBase).
+func (s *Store) dropModel(structs, budget int) {
+	s.m = nil
+	s.modelErr = fmt.Errorf("the document model was dropped: an update of %d structs "+
+		"took more than %d steps (ordering concurrent inserts, or copying texts split "+
+		"inside surrogate pairs)", structs, budget)
 }
 
 // joinBlocks merges each block that became integrated whole in this Apply (a pending
@@ -73,7 +82,7 @@ func (s *Store) joinBlocks() {
 // deleteIntegrated deletes the integrated part of [from, to) of a client in the model.
 func (s *Store) deleteIntegrated(client, from, to uint64) {
 	to = min(to, s.stateOf(client))
-	if from < to {
+	if from < to && s.m.steps > 0 {
 		s.m.deleteRange(client, from, to-from)
 	}
 }
@@ -146,31 +155,36 @@ func (s *Store) compactClient(c *client, gs []compaction) {
 			out = append(out, b)
 			continue
 		}
-		rest, err := decodeBlock(c.id, &b)
+		st, err := decodeBlock(c.id, &b)
 		if err != nil {
 			out = append(out, b)
 			continue
 		}
-		// Cut pieces off the front, so that a long text is scanned once.
-		cut := func(at uint64) Struct {
-			piece := truncateStruct(rest, at-rest.ID.Clock)
-			rest = sliceStruct(rest, at-rest.ID.Clock)
-			return piece
-		}
+		// The block's cuts and which pieces the ranges cover, cut in one pass.
+		var offs []uint64
+		var in []bool
+		at := b.clock
 		for ; g < len(gs) && gs[g].clock < b.end(); g++ {
 			lo, hi := max(gs[g].clock, b.clock), min(gs[g].clock+gs[g].length, b.end())
-			if lo > rest.ID.Clock {
-				out = append(out, encodeBlock(cut(lo)))
+			if lo > at {
+				offs, in = append(offs, lo-b.clock), append(in, false)
 			}
-			if hi == b.end() { // the range may go on into the next block
-				out = append(out, encodeBlock(collected(rest, gc)))
-				rest.Length = 0
-				break
+			if hi < b.end() {
+				offs = append(offs, hi-b.clock)
 			}
-			out = append(out, encodeBlock(collected(cut(hi), gc)))
+			in, at = append(in, true), hi
+			if hi == b.end() {
+				break // the range may go on into the next block
+			}
 		}
-		if rest.Length > 0 {
-			out = append(out, encodeBlock(rest))
+		if at < b.end() {
+			in = append(in, false)
+		}
+		for i, p := range cutStruct(st, offs) {
+			if in[i] {
+				p = collected(p, gc)
+			}
+			out = append(out, encodeBlock(p))
 		}
 	}
 	out = mergeRun(c, out)

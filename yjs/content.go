@@ -235,7 +235,7 @@ func splitContent(ref uint8, c Content, off uint64) (left, right Content) {
 // elemOffset returns where element k of the encoded elements data (checked when read)
 // starts.
 func elemOffset(ref uint8, data string, k uint64) int {
-	d := decoder{buf: []byte(data)}
+	d := decoder{buf: bytesOf(data)} // read only: no copy of a long item per split
 	for i := uint64(0); i < k && d.remaining() > 0; i++ {
 		if d.skipElem(ref, false) != nil {
 			break

@@ -310,69 +310,90 @@ func anyJSON(a Any) any {
 // typeString is a shared type's toString: the text of a text, the markup of XML types,
 // and what JavaScript makes of any other object.
 func (r *jsonReader) typeString(t *ytype) string {
-	defer r.leave()
-	if !r.enter() {
-		return ""
-	}
-	if s, ok := r.markup(t); ok {
-		return s
-	}
-	return "[object Object]"
+	var b strings.Builder
+	r.writeType(&b, t)
+	return b.String()
 }
 
 // markup is the toString of a text or an XML type (their toJSON too); ok is false for
 // the other types.
 func (r *jsonReader) markup(t *ytype) (s string, ok bool) {
+	var b strings.Builder
+	ok = r.writeMarkup(&b, t)
+	return b.String(), ok
+}
+
+// The markup of nested XML is written into one builder from the top: each level
+// building its own string would copy its children's again, a cost of the depth times
+// the size.
+
+// writeType writes a nested shared type's toString.
+func (r *jsonReader) writeType(b *strings.Builder, t *ytype) {
+	defer r.leave()
+	if !r.enter() {
+		return
+	}
+	if !r.writeMarkup(b, t) {
+		b.WriteString("[object Object]")
+	}
+}
+
+// writeMarkup writes the toString of a text or an XML type, and reports whether t is one.
+func (r *jsonReader) writeMarkup(b *strings.Builder, t *ytype) bool {
 	switch t.ref {
 	case TypeText:
-		return textString(t), true
+		writeText(b, t)
 	case TypeXMLText:
-		return r.xmlTextString(t), true
+		r.writeXMLText(b, t)
 	case TypeXMLFragment:
-		return r.fragmentString(t), true
+		r.writeFragment(b, t)
 	case TypeXMLElement:
-		return r.elementString(t), true
+		r.writeElement(b, t)
+	default:
+		return false
 	}
-	return "", false
+	return true
 }
 
 // textString is the text of a Y.Text: its strings, without formats or embeds.
 func textString(t *ytype) string {
 	var b strings.Builder
+	writeText(&b, t)
+	return b.String()
+}
+
+func writeText(b *strings.Builder, t *ytype) {
 	for it := t.start; it != nil; it = it.right {
 		if !it.deleted() && it.ref == RefString {
 			b.Write(it.data)
 		}
 	}
-	return b.String()
 }
 
 // fragmentString is an XML fragment's toString: its children's, joined.
 func (r *jsonReader) fragmentString(t *ytype) string {
 	var b strings.Builder
-	visible(t, func(it *item) {
-		for _, v := range r.childValues(it) {
-			b.WriteString(v)
-		}
-	})
+	r.writeFragment(&b, t)
 	return b.String()
 }
 
-// childValues is what toString makes of each element of an XML type's child item.
-func (r *jsonReader) childValues(it *item) []string {
-	if it.ref == RefType && it.typ != nil {
-		return []string{r.typeString(it.typ)}
-	}
-	vs := r.values(it)
-	out := make([]string, len(vs))
-	for i, v := range vs {
-		out[i] = jsString(v)
-	}
-	return out
+func (r *jsonReader) writeFragment(b *strings.Builder, t *ytype) {
+	visible(t, func(it *item) { r.writeChild(b, it) })
 }
 
-// elementString is an XML element's toString: its attributes sorted by name.
-func (r *jsonReader) elementString(t *ytype) string {
+// writeChild writes what toString makes of each element of an XML type's child item.
+func (r *jsonReader) writeChild(b *strings.Builder, it *item) {
+	if it.ref == RefType && it.typ != nil {
+		r.writeType(b, it.typ)
+		return
+	}
+	for _, v := range r.values(it) {
+		b.WriteString(jsString(v))
+	}
+}
+
+// writeElement writes an XML element's toString: its attributes sorted by name.
+func (r *jsonReader) writeElement(b *strings.Builder, t *ytype) {
 	name := strings.ToLower(t.item.key)
 	keys := make([]string, 0, len(t.keys))
 	attrs := make(map[string]string, len(t.keys))
@@ -383,13 +404,13 @@ func (r *jsonReader) elementString(t *ytype) string {
 		}
 	}
 	sortUTF16(keys)
-	var b strings.Builder
 	b.WriteString("<" + name)
 	for _, k := range keys {
 		b.WriteString(" " + k + `="` + attrs[k] + `"`)
 	}
-	b.WriteString(">" + r.fragmentString(t) + "</" + name + ">")
-	return b.String()
+	b.WriteString(">")
+	r.writeFragment(b, t)
+	b.WriteString("</" + name + ">")
 }
 
 // attrString is an attribute value as JavaScript turns it into a string.
@@ -400,14 +421,13 @@ func (r *jsonReader) attrString(it *item) string {
 	return jsString(r.lastValue(it))
 }
 
-// xmlTextString is a Y.XmlText's toString: each run of its delta wrapped in one tag per
-// format attribute, nested in name order, each tag carrying the attribute's value's
+// writeXMLText writes a Y.XmlText's toString: each run of its delta wrapped in one tag
+// per format attribute, nested in name order, each tag carrying the attribute's value's
 // properties (as JavaScript's for-in lists them) sorted by name.
-func (r *jsonReader) xmlTextString(t *ytype) string {
-	var b strings.Builder
+func (r *jsonReader) writeXMLText(b *strings.Builder, t *ytype) {
 	attrs := map[string]any{}
 	var run strings.Builder
-	flush := func(insert string) {
+	wrap := func(insert func()) {
 		names := make([]string, 0, len(attrs))
 		for n := range attrs {
 			names = append(names, n)
@@ -426,14 +446,14 @@ func (r *jsonReader) xmlTextString(t *ytype) string {
 			}
 			b.WriteString(">")
 		}
-		b.WriteString(insert)
+		insert()
 		for i := len(names) - 1; i >= 0; i-- {
 			b.WriteString("</" + names[i] + ">")
 		}
 	}
 	pack := func() {
 		if run.Len() > 0 {
-			flush(run.String())
+			wrap(func() { b.WriteString(run.String()) })
 			run.Reset()
 		}
 	}
@@ -446,7 +466,7 @@ func (r *jsonReader) xmlTextString(t *ytype) string {
 			run.Write(it.data)
 		case RefType, RefEmbed:
 			pack()
-			flush(r.childValues(it)[0])
+			wrap(func() { r.writeChild(b, it) })
 		case RefFormat:
 			pack()
 			if v := parseJSON(it.text()); v == nil {
@@ -457,7 +477,6 @@ func (r *jsonReader) xmlTextString(t *ytype) string {
 		}
 	}
 	pack()
-	return b.String()
 }
 
 // forIn lists the enumerable properties JavaScript's for-in finds on a JSON value, with

@@ -417,11 +417,12 @@ func (m *model) place(it *item) {
 
 // Ordering concurrent inserts walks past the items inserted at the same place before,
 // so n concurrent inserts cost n²/2 steps, in yjs as here: an update of 100,000 items
-// all naming the start of one root (600 KB) would take minutes. An Apply may take
-// stepBase steps plus stepPerStruct per struct it integrates; honest edits take a few
-// per struct. Past that the model is dropped (see Store.ModelErr): the store keeps
-// merging, relaying and encoding updates, but the document is no longer read or
-// collected.
+// all naming the start of one root (600 KB) would take minutes. Splitting a text inside
+// a surrogate pair copies it (a step per copyPerStep bytes), so an update of many such
+// splits in a long text would too. An Apply may take stepBase steps plus stepPerStruct
+// per struct it integrates; honest edits take a few per struct. Past that the model is
+// dropped (see Store.ModelErr): the store keeps merging, relaying and encoding updates,
+// but the document is no longer read or collected.
 const (
 	stepBase      = 1 << 21
 	stepPerStruct = 64

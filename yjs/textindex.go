@@ -63,8 +63,9 @@ func unitsOf(r rune) uint64 {
 }
 
 // byteOffset returns the byte offset in it's text of the boundary after units UTF-16
-// units, or false when that boundary falls inside a surrogate pair.
-func (m *model) byteOffset(it *item, units uint64) (int, bool) {
+// units; when that boundary falls inside a surrogate pair, the offset of the pair and
+// true.
+func (m *model) byteOffset(it *item, units uint64) (at int, inPair bool) {
 	from := mark{}
 	if x := it.idx; x != nil {
 		target := x.from.unit + uint32(units)
@@ -80,7 +81,7 @@ func (m *model) byteOffset(it *item, units uint64) (int, bool) {
 	u := uint64(from.unit)
 	for i := int(from.byte); i < len(s); {
 		if u == units {
-			return i, true
+			return i, false
 		}
 		if s[i] < utf8.RuneSelf {
 			i++
@@ -89,11 +90,11 @@ func (m *model) byteOffset(it *item, units uint64) (int, bool) {
 		}
 		r, w := utf8.DecodeRune(s[i:])
 		if u += unitsOf(r); u > units {
-			return 0, false
+			return i, true
 		}
 		i += w
 	}
-	return len(s), u == units
+	return len(s), false
 }
 
 // indexable reports whether a text is long enough to index and short enough for
@@ -113,7 +114,7 @@ func (m *model) indexText(it *item) {
 // surrogate pair replaces both halves with U+FFFD, as yjs does.
 func (m *model) splitText(l, r *item, diff uint64) {
 	if l.has(fASCII) {
-		l.data, r.data = l.data[:diff:diff], l.data[diff:]
+		l.data, r.data = unpin(l.data[:diff:diff], l.data[diff:])
 		return
 	}
 	x := l.idx
@@ -121,16 +122,42 @@ func (m *model) splitText(l, r *item, diff uint64) {
 		x = newTextIndex(l.data)
 		l.idx = x
 	}
-	at, ok := m.byteOffset(l, diff)
-	if !ok {
-		a, b := splitUTF16(l.text(), diff)
-		l.data, r.data = bytesOf(a), bytesOf(b)
-		l.idx = nil
-		return
+	at, inPair := m.byteOffset(l, diff)
+	rightAt := at // where r's text starts in the indexed one
+	if inPair {
+		// Both halves get a copy, each with its U+FFFD: only hostile input splits a
+		// pair, so the copy is charged to the Apply's steps (see stepBase). The marks
+		// stay good: none falls inside the pair.
+		m.steps -= len(l.data) / copyPerStep
+		a := append(append(make([]byte, 0, at+3), l.data[:at]...), "\uFFFD"...)
+		b := append(append(make([]byte, 0, len(l.data)-at-1), "\uFFFD"...), l.data[at+4:]...)
+		l.data, r.data = a, b
+		rightAt = at + 1
+	} else {
+		l.data, r.data = l.data[:at:at], l.data[at:]
+		l.data, r.data = unpin(l.data, r.data)
 	}
-	l.data, r.data = l.data[:at:at], l.data[at:]
 	if x != nil && len(r.data) > 0 {
 		r.idx = &textIndex{marks: x.marks,
-			from: mark{x.from.unit + uint32(diff), x.from.byte + uint32(at)}}
+			from: mark{x.from.unit + uint32(diff), x.from.byte + uint32(rightAt)}}
 	}
+}
+
+// copyPerStep is how many bytes copied count as one step of an Apply's budget.
+const copyPerStep = 16
+
+// unpin copies the shorter of two parts of one long text when it is much shorter than
+// the other: as a slice it would keep the whole text alive after the other part is
+// collected or copied.
+func unpin(a, b []byte) ([]byte, []byte) {
+	const long, ratio = 4096, 8
+	switch {
+	case len(a)+len(b) < long:
+	case len(a)*ratio < len(b):
+		a = append([]byte(nil), a...)
+		a = a[:len(a):len(a)]
+	case len(b)*ratio < len(a):
+		b = append([]byte(nil), b...)
+	}
+	return a, b
 }
