@@ -146,17 +146,17 @@ func (m *model) splitText(l, r *item, diff uint64) {
 // copyPerStep is how many bytes copied count as one step of an Apply's budget.
 const copyPerStep = 16
 
-// unpin copies the shorter of two parts of one long text when it is much shorter than
-// the other: as a slice it would keep the whole text alive after the other part is
-// collected or copied.
+// unpin copies a part of a few bytes split off a long text: as a slice it would keep
+// the whole text alive after the other part is collected or copied (a deleted
+// character kept with its history, say). Longer parts stay slices, so a split costs at
+// most the copy of smallPart bytes; such a part can still keep a long text alive.
 func unpin(a, b []byte) ([]byte, []byte) {
-	const long, ratio = 4096, 8
+	const long, smallPart = 4096, 64
 	switch {
 	case len(a)+len(b) < long:
-	case len(a)*ratio < len(b):
-		a = append([]byte(nil), a...)
-		a = a[:len(a):len(a)]
-	case len(b)*ratio < len(a):
+	case len(a) <= smallPart:
+		a = append(make([]byte, 0, len(a)), a...)
+	case len(b) <= smallPart:
 		b = append([]byte(nil), b...)
 	}
 	return a, b
