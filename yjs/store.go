@@ -27,9 +27,10 @@ type Options struct {
 	KeepHistory bool
 }
 
-// Store holds a merged Yjs document state as structs per client, without a document
-// model. Make one with [NewStore]; the zero value is not usable. Not safe for concurrent
-// use, not even of the encoding methods alone: they sort newly seen clients in.
+// Store holds a merged Yjs document state as structs per client and, over them, the
+// document model (see the package documentation). Make one with [NewStore]; the zero
+// value is not usable. Not safe for concurrent use, not even of the encoding methods or
+// ToJSON alone: they sort newly seen clients in.
 type Store struct {
 	opts    Options
 	clients map[uint64]*client
