@@ -2,7 +2,6 @@ package yjs
 
 import (
 	"encoding/json"
-	"unicode/utf8"
 )
 
 // Struct refs: the low 5 bits of a struct's info byte. 0 and 10 are the GC and Skip
@@ -218,18 +217,8 @@ func appendContent(dst []byte, ref uint8, c *Content) []byte {
 // splitContent cuts countable content at clock offset off (0 < off < length) into the
 // part before and the part after, as yjs's splice does.
 func splitContent(ref uint8, c Content, off uint64) (left, right Content) {
-	left, right = c, c
-	switch ref {
-	case RefDeleted:
-		left.n, right.n = off, c.n-off
-	case RefJSON, RefAny:
-		at := elemOffset(ref, c.data, off)
-		left.n, right.n = off, c.n-off
-		left.data, right.data = c.data[:at], c.data[at:]
-	case RefString:
-		left.data, right.data = splitUTF16(c.data, off)
-	}
-	return left, right
+	parts := cutContent(ref, c, c.n, []uint64{off})
+	return parts[0], parts[1]
 }
 
 // elemOffset returns where element k of the encoded elements data (checked when read)
@@ -265,24 +254,4 @@ func utf16Len(s string) uint64 {
 		}
 	}
 	return n
-}
-
-// splitUTF16 cuts s after k UTF-16 code units. A cut inside a surrogate pair replaces
-// both halves with U+FFFD, as yjs's ContentString.splice does.
-func splitUTF16(s string, k uint64) (string, string) {
-	var units uint64
-	for i, r := range s {
-		if units == k {
-			return s[:i], s[i:]
-		}
-		w := uint64(1)
-		if r >= 0x10000 {
-			w = 2
-		}
-		if units+w > k {
-			return s[:i] + "\uFFFD", "\uFFFD" + s[i+utf8.RuneLen(r):]
-		}
-		units += w
-	}
-	return s, ""
 }

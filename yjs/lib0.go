@@ -259,9 +259,6 @@ func AppendVarString(dst []byte, s string) []byte {
 	return append(dst, s...)
 }
 
-// varStringLen is the number of bytes AppendVarString writes for s.
-func varStringLen(s string) int { return varUintLen(uint64(len(s))) + len(s) }
-
 // ReadVarString reads a lib0 var-string from the start of b and reports how many bytes
 // it took. Invalid UTF-8 is an error.
 func ReadVarString(b []byte) (s string, n int, err error) {

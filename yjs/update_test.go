@@ -202,7 +202,7 @@ func TestDecodeBoundsAllocation(t *testing.T) {
 	}
 }
 
-func TestSplitUTF16(t *testing.T) {
+func TestCutUTF16(t *testing.T) {
 	tests := []struct {
 		s           string
 		k           uint64
@@ -216,13 +216,14 @@ func TestSplitUTF16(t *testing.T) {
 		{"😀😀", 3, "😀\uFFFD", "\uFFFD"},
 	}
 	for _, tt := range tests {
-		l, r := splitUTF16(tt.s, tt.k)
+		parts := cutUTF16(tt.s, []uint64{tt.k})
+		l, r := parts[0], parts[1]
 		if l != tt.left || r != tt.right {
-			t.Errorf("splitUTF16(%q, %d) = %q, %q; want %q, %q",
+			t.Errorf("cutUTF16(%q, %d) = %q, %q; want %q, %q",
 				tt.s, tt.k, l, r, tt.left, tt.right)
 		}
 		if utf16Len(l) != tt.k || utf16Len(l)+utf16Len(r) != utf16Len(tt.s) {
-			t.Errorf("splitUTF16(%q, %d): lengths %d + %d", tt.s, tt.k, utf16Len(l), utf16Len(r))
+			t.Errorf("cutUTF16(%q, %d): lengths %d + %d", tt.s, tt.k, utf16Len(l), utf16Len(r))
 		}
 	}
 }
