@@ -5,11 +5,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf16"
 )
 
-// TestCutStruct checks the one-pass cutter against cutting pieces off one at a time
-// with truncateStruct and sliceStruct, on texts with surrogate pairs (cut inside them
-// too), any values and deleted content.
+// TestCutStruct checks the one-pass cutter on texts with surrogate pairs (cut inside
+// them too), any values and deleted content, against cuts made by hand.
 func TestCutStruct(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	pieces := []string{"a", "é", "中", "😀", "𝄞", "xy"}
@@ -44,21 +44,37 @@ func TestCutStruct(t *testing.T) {
 			}
 		}
 		got := cutStruct(st, offs)
-		var want []Struct
-		rest := st
-		for _, o := range offs {
-			at := st.ID.Clock + o - rest.ID.Clock
-			want = append(want, truncateStruct(rest, at))
-			rest = sliceStruct(rest, at)
+		if len(got) != len(offs)+1 {
+			t.Fatalf("trial %d: %d pieces for %d cuts", trial, len(got), len(offs))
 		}
-		want = append(want, rest)
-		if len(got) != len(want) {
-			t.Fatalf("trial %d: %d pieces, want %d", trial, len(got), len(want))
-		}
-		for i := range got {
-			g, w := AppendStruct(nil, &got[i]), AppendStruct(nil, &want[i])
-			if !slices.Equal(g, w) || got[i].ID != want[i].ID || got[i].Length != want[i].Length {
-				t.Fatalf("trial %d piece %d: %+v, want %+v", trial, i, got[i], want[i])
+		// Each piece checked on its own terms: clocks, origin, and content cut by hand
+		// (text as UTF-16 units, where a lone half of a pair reads as U+FFFD).
+		units := utf16.Encode([]rune(st.Content.Text()))
+		vals := st.Content.Any()
+		bounds := append(append([]uint64{0}, offs...), st.Length)
+		for i, p := range got {
+			from, to := bounds[i], bounds[i+1]
+			if p.ID.Clock != st.ID.Clock+from || p.Length != to-from {
+				t.Fatalf("trial %d piece %d: clock %d length %d", trial, i, p.ID.Clock, p.Length)
+			}
+			if want := (ID{1, p.ID.Clock - 1}); p.Origin != want || !p.HasOrigin() {
+				t.Fatalf("trial %d piece %d: origin %v, want %v", trial, i, p.Origin, want)
+			}
+			switch st.Ref() {
+			case RefString:
+				if want := string(utf16.Decode(units[from:to])); p.Content.Text() != want {
+					t.Fatalf("trial %d piece %d: %q, want %q", trial, i, p.Content.Text(), want)
+				}
+			case RefAny:
+				if !slices.EqualFunc(p.Content.Any(), vals[from:to], func(a, b Any) bool {
+					return a.Str == b.Str
+				}) {
+					t.Fatalf("trial %d piece %d: values differ", trial, i)
+				}
+			default:
+				if p.Content.Len() != to-from {
+					t.Fatalf("trial %d piece %d: deleted length %d", trial, i, p.Content.Len())
+				}
 			}
 		}
 	}
