@@ -65,7 +65,9 @@ func (adminAPI) handleRooms(w http.ResponseWriter, r *http.Request) error {
 	}
 	list := []adminRoom{}
 	for _, reg := range registries() {
-		for _, rm := range reg.srv.liveRooms() {
+		rooms := reg.srv.liveRooms()
+		sort.Slice(rooms, func(i, j int) bool { return rooms[i].id < rooms[j].id })
+		for _, rm := range rooms {
 			if info, ok := rm.adminInfo(); ok {
 				info.Registry = reg.key
 				list = append(list, info)
@@ -156,39 +158,6 @@ func findRoom(ctx context.Context, id, want string) (*Room, error) {
 			"registries %s; name one with ?registry=", id, strings.Join(keys, ", ")))
 	}
 	return found[0], nil
-}
-
-// liveRooms returns the rooms of srv that have finished loading, by id.
-func (srv *Server) liveRooms() []*Room {
-	srv.roomsMu.Lock()
-	rooms := make([]*Room, 0, len(srv.rooms))
-	for _, rm := range srv.rooms {
-		select {
-		case <-rm.ready:
-			rooms = append(rooms, rm)
-		default: // still loading
-		}
-	}
-	srv.roomsMu.Unlock()
-	sort.Slice(rooms, func(i, j int) bool { return rooms[i].id < rooms[j].id })
-	return rooms
-}
-
-// liveRoom returns the room id, once loaded, or nil when there is none; unlike
-// [Server.GetRoom] it never creates a room.
-func (srv *Server) liveRoom(ctx context.Context, id string) (*Room, error) {
-	srv.roomsMu.Lock()
-	rm := srv.rooms[id]
-	srv.roomsMu.Unlock()
-	if rm == nil {
-		return nil, nil
-	}
-	select {
-	case <-rm.ready:
-		return rm, nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("waiting for room %q to load: %w", id, ctx.Err())
-	}
 }
 
 // adminInfo returns the room's listing entry (without its registry); ok is false once

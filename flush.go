@@ -61,20 +61,9 @@ func (srv *Server) stopping() bool {
 // flushPass writes every live room with unsaved changes whose retry time has come, then
 // retries the state of torn-down rooms that could not be written.
 func (srv *Server) flushPass(now time.Time) {
-	srv.roomsMu.Lock()
-	rooms := make([]*Room, 0, len(srv.rooms))
-	for _, rm := range srv.rooms {
-		rooms = append(rooms, rm)
-	}
-	srv.roomsMu.Unlock()
-	for _, rm := range rooms {
+	for _, rm := range srv.liveRooms() {
 		if srv.stopping() {
 			return
-		}
-		select {
-		case <-rm.ready:
-		default:
-			continue // still loading
 		}
 		state, err := srv.saveRoom(rm, now, false)
 		if err != nil {

@@ -2,6 +2,7 @@ package pluv
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -382,4 +383,37 @@ func (srv *Server) room(id string) (*Room, error) {
 	srv.load(rm, u)
 	close(rm.ready)
 	return rm, nil
+}
+
+// liveRooms returns the rooms of srv that have finished loading, unordered; the janitor,
+// the flusher and the admin listing go through them.
+func (srv *Server) liveRooms() []*Room {
+	srv.roomsMu.Lock()
+	rooms := make([]*Room, 0, len(srv.rooms))
+	for _, rm := range srv.rooms {
+		select {
+		case <-rm.ready:
+			rooms = append(rooms, rm)
+		default: // still loading
+		}
+	}
+	srv.roomsMu.Unlock()
+	return rooms
+}
+
+// liveRoom returns the room id, once loaded, or nil when there is none; unlike
+// [Server.GetRoom] it never creates a room.
+func (srv *Server) liveRoom(ctx context.Context, id string) (*Room, error) {
+	srv.roomsMu.Lock()
+	rm := srv.rooms[id]
+	srv.roomsMu.Unlock()
+	if rm == nil {
+		return nil, nil
+	}
+	select {
+	case <-rm.ready:
+		return rm, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for room %q to load: %w", id, ctx.Err())
+	}
 }

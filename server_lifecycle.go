@@ -26,19 +26,8 @@ func (srv *Server) janitor() {
 
 // collect runs one janitor pass over every room.
 func (srv *Server) collect() {
-	srv.roomsMu.Lock()
-	rooms := make([]*Room, 0, len(srv.rooms))
-	for _, rm := range srv.rooms {
-		rooms = append(rooms, rm)
-	}
-	srv.roomsMu.Unlock()
 	now, timeout := time.Now(), srv.settings().pingTimeout
-	for _, rm := range rooms {
-		select {
-		case <-rm.ready:
-		default:
-			continue // still loading
-		}
+	for _, rm := range srv.liveRooms() {
 		if rm.collectStale(now, timeout) {
 			srv.teardown(rm)
 		}
